@@ -1,0 +1,60 @@
+# Two commands do all set-up on a fresh machine:
+#   make book   create .venv if needed, install, build the HTML into _build/html
+#   make test   the same install, then the whole suite (tests, nbval, the book with -W)
+
+VENV   ?= .venv
+PYTHON := $(VENV)/bin/python
+# Offline machines: the local copy of MNIST beside the checkout stands in for the Keras download.
+SHARED_MNIST := $(abspath ../shared/data/mnist.npz)
+ifneq ($(wildcard $(SHARED_MNIST)),)
+export MNIST_NPZ ?= $(SHARED_MNIST)
+endif
+export MPLBACKEND := Agg
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+NOTEBOOKS := $(shell find chapters labs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*')
+
+.PHONY: book test install unit-tests notebooks-test book-strict starters notebooks benchmarks clean
+
+book: install
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+test: install unit-tests notebooks-test book-strict
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Lab tests (against the solutions), the helper package, the lab tooling.
+unit-tests: install
+	$(PYTHON) -m pytest tests
+
+# nbval re-executes every notebook and compares each output with the committed one.
+notebooks-test: install
+	$(PYTHON) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
+		-p no:randomly --timeout=1800 $(NOTEBOOKS)
+
+# A warning is a defect: the build fails on any (-W), and on any broken reference (-n).
+book-strict: install
+	rm -rf _build/html
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# Authoring helpers, not part of the test suite.
+starters: install
+	$(PYTHON) -m cnn_course.labs generate
+
+notebooks: install  ## re-execute every notebook in place, to commit fresh outputs
+	for nb in $(NOTEBOOKS); do \
+		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=1800 "$$nb" || exit 1; done
+
+benchmarks: install
+	for script in benchmarks/*.py; do $(PYTHON) "$$script" || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
