@@ -9,7 +9,6 @@ SHARED_MNIST := $(abspath ../shared/data/mnist.npz)
 ifneq ($(wildcard $(SHARED_MNIST)),)
 export MNIST_NPZ ?= $(SHARED_MNIST)
 endif
-export MPLBACKEND := Agg
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 

@@ -1,21 +1,45 @@
 """The set-up that every chapter runs in its first (hidden) cell."""
 
+import contextlib
 import os
 
 
+@contextlib.contextmanager
+def _silence_stderr_fd():
+    """Send file descriptor 2 to /dev/null for a moment.
+
+    TensorFlow's C++ core writes start-up lines ("Could not find cuda drivers ...", with a
+    timestamp) straight to fd 2, below Python and before TF_CPP_MIN_LOG_LEVEL applies; a
+    notebook would show them, and nbval would see them change on every run.
+    """
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def setup_notebook(seed=0):
-    """Quiet TensorFlow's logs, fix the random seeds and make TensorFlow deterministic.
+    """Quiet TensorFlow, draw figures inline, fix the random seeds, make TensorFlow deterministic.
 
     Rerunning a notebook then gives the same numbers on the same machine, which is what
     lets CI (nbval) compare a fresh run with the outputs committed in the book.
     Call it before anything else imports TensorFlow: the log level is read at import.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ info/warning lines
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders sums: not bit-repeatable
-    import keras
+    with _silence_stderr_fd():
+        import keras
+        import tensorflow as tf
     import matplotlib.pyplot as plt
-    import tensorflow as tf
 
+    try:  # in a notebook, figures go inline even if MPLBACKEND says otherwise
+        shell = get_ipython()  # noqa: F821 (defined only inside IPython)
+        shell.run_line_magic("matplotlib", "inline")
+    except NameError:
+        pass
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow at once
     tf.config.experimental.enable_op_determinism()
