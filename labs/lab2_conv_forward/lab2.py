@@ -1,0 +1,121 @@
+# Lab starter: generated from solution.py by `python -m cnn_course.labs generate`.
+# Write your code where it says "YOUR CODE HERE"; keep the function names and signatures.
+"""Lab 2: convolution, forward.
+
+Write a convolution layer's forward pass with plain loops, the way chapter 2 computes it by
+hand, with the strides and "same" padding of chapter 3. Tensors are channels-last and
+kernels HWIO, exactly as in TensorFlow, so ``conv2d(x, w)`` can be compared with
+``tf.nn.conv2d(x, w, strides, padding)`` number for number:
+
+- ``x`` is a batch of images, shape ``(N, H, W, C_in)`` (NHWC);
+- ``w`` holds the kernels, shape ``(f_h, f_w, C_in, C_out)`` (HWIO);
+- the result is a batch of feature maps, shape ``(N, H_out, W_out, C_out)``.
+
+Each function also checks its input: given something it cannot use, it raises
+``ValueError`` with a message that names the argument, says what was given and what was
+expected (the helpers in ``cnn_course.checks`` do most of this for you). Check your work in
+``lab2_conv_forward.ipynb``.
+"""
+
+import numpy as np
+
+from cnn_course.checks import check_choice, check_dtype, check_positive_int, check_rank
+
+PADDINGS = ("valid", "same")
+
+
+def output_size(n, f, stride=1, padding="valid"):
+    """Length of a convolution's output along one axis.
+
+    Parameters
+    ----------
+    n : positive int
+        Length of the input along the axis (its height or its width).
+    f : positive int
+        Length of the window (the kernel) along the same axis.
+    stride : positive int
+        How far the window moves between two positions.
+    padding : "valid" or "same"
+        ``"valid"``: no padding, the window only visits positions where it fits entirely,
+        ``floor((n - f) / stride) + 1``. ``"same"``: TensorFlow's rule, the output is
+        ``ceil(n / stride)`` long whatever ``f`` is (zeros are added to make it so).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If ``n``, ``f`` or ``stride`` is not a positive integer, if ``padding`` is not
+        ``"valid"`` or ``"same"``, or if ``padding="valid"`` and the window is longer than
+        the input (``f > n``); the message names the argument.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def pad(x, padding_hw):
+    """Add zeros around each image of an NHWC batch.
+
+    Parameters
+    ----------
+    x : array of shape (N, H, W, C)
+    padding_hw : ((top, bottom), (left, right)), non-negative ints
+        How many rows of zeros go above and below each image, and how many columns of
+        zeros go to its left and right. Channels and the batch axis are not padded.
+
+    Returns
+    -------
+    array of shape (N, top + H + bottom, left + W + right, C), same dtype as ``x``,
+    with ``x`` in the middle and zeros around it.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 4-D, or ``padding_hw`` is not two pairs of non-negative integers.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def conv2d(x, w, b=None, stride=1, padding="valid"):
+    """A convolution layer's forward pass (cross-correlation, like ``tf.nn.conv2d``), with loops.
+
+    Every output value is a sum over one window of the (padded) input::
+
+        y[n, i, j, o] = b[o] + sum over (di, dj, c) of
+                        x_padded[n, i * s_h + di, j * s_w + dj, c] * w[di, dj, c, o]
+
+    Parameters
+    ----------
+    x : float array of shape (N, H, W, C_in)
+        A batch of images (or feature maps), channels last.
+    w : float array of shape (f_h, f_w, C_in, C_out)
+        One ``f_h x f_w x C_in`` kernel per output channel (HWIO, as in TensorFlow).
+    b : None or float array of shape (C_out,)
+        One bias per output channel, added to every position; ``None`` for no bias.
+    stride : positive int, or a pair (s_h, s_w) of positive ints
+        How far the window moves down and across between two positions.
+    padding : "valid" or "same"
+        ``"valid"``: no zeros added. ``"same"``: TensorFlow's padding, which makes the output
+        ``ceil(H / s_h) x ceil(W / s_w)``; along each axis the ``total`` zeros needed are split
+        ``total // 2`` before (top, left) and the rest after (bottom, right), so an odd
+        total puts the extra zero at the bottom or on the right.
+
+    Returns
+    -------
+    float array of shape (N, H_out, W_out, C_out)
+        ``H_out = output_size(H, f_h, s_h, padding)``, likewise ``W_out``. The dtype is
+        float32 for float32 (or integer) inputs, float64 if either input is float64.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``w`` is not 4-D or not numeric, if their channels differ
+        (``x.shape[3] != w.shape[2]``), if ``b`` does not have shape ``(C_out,)``, if a stride
+        is not a positive integer, if ``padding`` is unknown, or if the kernel is larger than
+        the padded input; the message names the argument.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
