@@ -1,0 +1,59 @@
+"""The chapter 2 figures: the written-out sum, the window figure and the GIF."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from cnn_course import conv_figures  # noqa: E402
+
+X = np.arange(9).reshape(3, 3)
+K = np.arange(4).reshape(2, 2)
+
+
+def test_arithmetic_writes_out_the_d2l_example():
+    assert conv_figures.arithmetic(X, K) == "0×0 + 1×1 + 3×2 + 4×3 = 19"
+    assert conv_figures.arithmetic(X, K, 1, 1).endswith("= 43")
+
+
+def test_arithmetic_brackets_negative_numbers_and_shortens_floats():
+    text = conv_figures.arithmetic(np.array([[0.5, 2.0]]), np.array([[-1, 1]]))
+    assert text == "0.50×(-1) + 2×1 = 1.50"
+
+
+@pytest.mark.parametrize("args, word", [
+    ((np.zeros(3), K), "X"),
+    ((X, np.zeros((2, 2, 1))), "K"),
+    ((X, np.zeros((4, 1))), "K"),            # does not fit
+    ((X, K, 2, 0), "i"),                      # past the last position
+    ((X, K, 0, -1), "j"),
+    ((X.astype(str), K), "X"),
+])
+def test_bad_input_names_the_argument(args, word):
+    with pytest.raises(ValueError, match=rf"\b{word}\b"):
+        conv_figures.arithmetic(*args)
+
+
+def test_window_figure_has_three_panels_and_the_sum_as_title():
+    fig = conv_figures.window_figure(X, K, 0, 1)
+    try:
+        assert len(fig.axes) == 3
+        assert fig._suptitle.get_text() == conv_figures.arithmetic(X, K, 0, 1)
+    finally:
+        plt.close(fig)
+
+
+def test_sliding_gif_is_small_animated_and_repeatable(tmp_path):
+    first, second = tmp_path / "a.gif", tmp_path / "b.gif"
+    frames = conv_figures.sliding_gif(X, K, first, dpi=40)
+    conv_figures.sliding_gif(X, K, second, dpi=40)
+    assert frames == 5  # four output cells and a pause
+    assert first.read_bytes() == second.read_bytes()
+    with Image.open(first) as gif:
+        assert gif.n_frames > 1
+    with pytest.raises(ValueError, match="fps"):
+        conv_figures.sliding_gif(X, K, tmp_path / "c.gif", fps=0)
