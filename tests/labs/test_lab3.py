@@ -1,0 +1,233 @@
+"""Lab 3 (fast convolution by im2col, and its gradients): run against the solution, or grade
+a student's file with ``pytest tests/labs/test_lab3.py --lab-file path/to/lab3.py``.
+
+Two oracles: TensorFlow (``tf.nn.conv2d`` forward, ``tf.GradientTape`` backward) over random
+shapes, strides and paddings, and centred finite differences in float64
+(``cnn_course.gradcheck``), which need no framework at all.
+"""
+
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cnn_course.gradcheck import numerical_gradient, relative_error
+
+LAB = "lab3_fast_conv"
+pytestmark = pytest.mark.timeout(60)
+
+# The lab fixture is function-scoped but returns one cached module: safe across examples.
+SOME = settings(max_examples=30, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+RNG = np.random.default_rng(3)
+
+
+def tf_conv(x, w, b=None, stride=1, padding="valid"):
+    """The forward oracle, with the lab's signature."""
+    y = tf.nn.conv2d(x, w, strides=stride, padding=padding.upper()).numpy()
+    return y if b is None else y + b
+
+
+def tf_conv_grads(dy, x, w, stride, padding):
+    """The backward oracle: (dx, dw, db) of sum(conv2d(x, w) + b) * dy) by GradientTape."""
+    x, w = tf.constant(x), tf.constant(w)
+    with tf.GradientTape() as tape:
+        tape.watch([x, w])
+        y = tf.nn.conv2d(x, w, strides=stride, padding=padding.upper())
+    dx, dw = tape.gradient(y, [x, w], output_gradients=tf.constant(dy))
+    return dx.numpy(), dw.numpy(), dy.sum(axis=(0, 1, 2))
+
+
+@st.composite
+def conv_cases(draw):
+    """A random convolution: (x, w, b, stride, padding), float64, the window always fitting."""
+    f_h, f_w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    stride = draw(st.integers(1, 3))
+    # "valid" needs H >= f_h; "same" is fine with any size, even smaller than the kernel.
+    low_h, low_w = (f_h, f_w) if padding == "valid" else (1, 1)
+    H, W = draw(st.integers(low_h, low_h + 6)), draw(st.integers(low_w, low_w + 6))
+    N, C_in, C_out = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, H, W, C_in))
+    w = rng.standard_normal((f_h, f_w, C_in, C_out))
+    b = rng.standard_normal(C_out)
+    return x, w, b, stride, padding
+
+
+def naive_im2col(x, f_h, f_w, stride, pads):
+    """Rows by explicit loops, for a small input: the definition im2col must reproduce."""
+    (top, bottom), (left, right) = pads
+    x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    N, H, W, _ = x.shape
+    rows = []
+    for n in range(N):
+        for i in range(0, H - f_h + 1, stride):
+            for j in range(0, W - f_w + 1, stride):
+                rows.append(x[n, i:i + f_h, j:j + f_w, :].reshape(-1))
+    return np.array(rows)
+
+
+# ---------------------------------------------------------------- im2col and col2im
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("shape, f_h, f_w, stride, padding, pads", [
+    ((1, 4, 4, 1), 2, 2, 1, "valid", ((0, 0), (0, 0))),
+    ((2, 5, 4, 3), 3, 2, 2, "valid", ((0, 0), (0, 0))),
+    ((2, 5, 5, 2), 3, 3, 1, "same", ((1, 1), (1, 1))),
+    ((1, 6, 6, 2), 3, 3, 2, "same", ((0, 1), (0, 1))),  # TensorFlow: the odd zero goes after
+])
+def test_im2col_rows_are_the_windows(lab, shape, f_h, f_w, stride, padding, pads):
+    x = RNG.standard_normal(shape).astype(np.float32)
+    cols = lab.im2col(x, f_h, f_w, stride, padding)
+    expected = naive_im2col(x, f_h, f_w, stride, pads)
+    assert cols.shape == expected.shape
+    assert cols.dtype == np.float32
+    np.testing.assert_array_equal(cols, expected)
+
+
+@pytest.mark.points(2)
+@given(case=conv_cases())
+@SOME
+def test_col2im_is_the_adjoint_of_im2col(lab, case):
+    # <im2col(x), c> == <x, col2im(c)> for every x and c: the definition of the adjoint,
+    # and exactly what makes col2im(dcols) the gradient dx.
+    x, w, _, stride, padding = case
+    f_h, f_w = w.shape[:2]
+    cols = lab.im2col(x, f_h, f_w, stride, padding)
+    c = np.random.default_rng(0).standard_normal(cols.shape)
+    back = lab.col2im(c, x.shape, f_h, f_w, stride, padding)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.sum(cols * c), np.sum(x * back), rtol=1e-10, atol=1e-10)
+
+
+# ---------------------------------------------------------------- forward against TensorFlow
+
+@pytest.mark.points(3)
+@given(case=conv_cases())
+@SOME
+def test_conv2d_matches_tensorflow(lab, case):
+    x, w, b, stride, padding = case
+    y = lab.conv2d(x, w, b, stride, padding)
+    expected = tf_conv(x, w, b, stride, padding)
+    assert y.shape == expected.shape
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_conv2d_without_bias_in_float32(lab):
+    x = RNG.standard_normal((2, 9, 9, 3)).astype(np.float32)
+    w = RNG.standard_normal((3, 3, 3, 5)).astype(np.float32)
+    y = lab.conv2d(x, w, stride=2, padding="same")
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, tf_conv(x, w, None, 2, "same"), rtol=1e-4, atol=1e-4)
+
+
+# ---------------------------------------------------------------- backward against TensorFlow
+
+@pytest.mark.points(3)
+@given(case=conv_cases())
+@SOME
+def test_conv2d_backward_matches_gradient_tape(lab, case):
+    x, w, b, stride, padding = case
+    dy = np.random.default_rng(1).standard_normal(tf_conv(x, w, None, stride, padding).shape)
+    dx, dw, db = lab.conv2d_backward(dy, x, w, stride, padding)
+    tdx, tdw, tdb = tf_conv_grads(dy, x, w, stride, padding)
+    for name, ours, theirs in [("dx", dx, tdx), ("dw", dw, tdw), ("db", db, tdb)]:
+        assert ours.shape == theirs.shape, name
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+# ---------------------------------------------------------------- finite differences (float64)
+
+GRADCHECK_CASES = [
+    ((2, 5, 5, 2), (3, 3, 2, 3), 1, "valid"),
+    ((2, 5, 5, 2), (3, 3, 2, 3), 1, "same"),
+    ((1, 7, 6, 2), (3, 2, 2, 2), 2, "same"),
+    ((1, 7, 7, 1), (2, 2, 1, 2), 3, "valid"),  # stride 3 skips pixels: their gradient is 0
+]
+
+
+def _gradcheck_setup(shape_x, shape_w, stride, padding):
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal(shape_x), rng.standard_normal(shape_w)
+    b = rng.standard_normal(shape_w[3])
+    dy = rng.standard_normal(tf_conv(x, w, None, stride, padding).shape)
+    return x, w, b, dy
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("shape_x, shape_w, stride, padding", GRADCHECK_CASES)
+def test_dx_passes_gradient_check(lab, shape_x, shape_w, stride, padding):
+    x, w, b, dy = _gradcheck_setup(shape_x, shape_w, stride, padding)
+    dx, _, _ = lab.conv2d_backward(dy, x, w, stride, padding)
+    numeric = numerical_gradient(lambda v: lab.conv2d(v, w, b, stride, padding), x, dy)
+    assert relative_error(dx, numeric) < 1e-7
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("shape_x, shape_w, stride, padding", GRADCHECK_CASES)
+def test_dw_and_db_pass_gradient_check(lab, shape_x, shape_w, stride, padding):
+    x, w, b, dy = _gradcheck_setup(shape_x, shape_w, stride, padding)
+    _, dw, db = lab.conv2d_backward(dy, x, w, stride, padding)
+    numeric_w = numerical_gradient(lambda v: lab.conv2d(x, v, b, stride, padding), w, dy)
+    numeric_b = numerical_gradient(lambda v: lab.conv2d(x, w, v, stride, padding), b, dy)
+    assert relative_error(dw, numeric_w) < 1e-7
+    assert relative_error(db, numeric_b) < 1e-7
+
+
+# ---------------------------------------------------------------- speed
+
+@pytest.mark.points(2)
+@pytest.mark.timeout(10)
+def test_a_moderately_large_layer_is_fast(lab):
+    # A loop over pixels in Python takes seconds here; im2col and one matmul, milliseconds.
+    x = RNG.standard_normal((8, 28, 28, 16)).astype(np.float32)
+    w = RNG.standard_normal((3, 3, 16, 32)).astype(np.float32)
+    b = RNG.standard_normal(32).astype(np.float32)
+    start = time.perf_counter()
+    y = lab.conv2d(x, w, b, 1, "same")
+    dx, dw, db = lab.conv2d_backward(np.ones_like(y), x, w, 1, "same")
+    elapsed = time.perf_counter() - start
+    assert y.shape == (8, 28, 28, 32) and dx.shape == x.shape and dw.shape == w.shape
+    # Generous for a shared machine (about 0.05 s when idle), far below a pixel loop.
+    assert elapsed < 3, f"forward and backward took {elapsed:.1f} s"
+
+
+# ---------------------------------------------------------------- bad input
+
+X = np.zeros((2, 5, 5, 3))
+W = np.zeros((3, 3, 3, 4))
+DY = np.zeros((2, 3, 3, 4))
+
+
+@pytest.mark.parametrize("call, word", [
+    (lambda lab: lab.conv2d(X, np.zeros((3, 3, 2, 4))), "w"),          # C_in 2 vs x's 3
+    (lambda lab: lab.conv2d(X, np.zeros((6, 3, 3, 4))), "w"),          # taller than x, valid
+    (lambda lab: lab.conv2d(X, W, stride=0), "stride"),
+    (lambda lab: lab.conv2d(X, W, stride=-1), "stride"),
+    (lambda lab: lab.conv2d(X, W, stride=1.5), "stride"),
+    (lambda lab: lab.conv2d(X[0], W), "x"),                            # 3-D: no batch axis
+    (lambda lab: lab.conv2d(X, W[..., 0]), "w"),                       # 3-D kernel
+    (lambda lab: lab.conv2d(X, W, padding="full"), "padding"),
+    (lambda lab: lab.conv2d(X, W, b=np.zeros(3)), "b"),                # 3 biases, 4 filters
+    (lambda lab: lab.conv2d_backward(np.zeros((2, 5, 5, 4)), X, W), "dy"),  # "same"'s shape
+    (lambda lab: lab.conv2d_backward(DY[0], X, W), "dy"),
+    (lambda lab: lab.conv2d_backward(DY, X, np.zeros((3, 3, 1, 4))), "w"),
+    (lambda lab: lab.conv2d_backward(DY, X, W, stride=0), "stride"),
+    (lambda lab: lab.im2col(X, 6, 2), "f_h"),                          # window taller than x
+    (lambda lab: lab.im2col(X, 2, 2, stride=0), "stride"),
+    (lambda lab: lab.im2col(X[0], 2, 2), "x"),
+    (lambda lab: lab.im2col(X, 2, 2, padding="SAME"), "padding"),
+    (lambda lab: lab.col2im(np.zeros((5, 12)), X.shape, 2, 2), "cols"),  # wrong row count
+], ids=["channels", "kernel-too-big", "stride-0", "stride-negative", "stride-float",
+        "x-rank", "w-rank", "padding", "bias-shape", "dy-shape", "dy-rank", "backward-channels",
+        "backward-stride", "im2col-window", "im2col-stride", "im2col-rank", "im2col-padding",
+        "col2im-shape"])
+def test_bad_input_raises_value_error_naming_the_argument(lab, call, word):
+    with pytest.raises(ValueError, match=rf"\b{word}\b"):
+        call(lab)
