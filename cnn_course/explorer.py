@@ -113,7 +113,8 @@ def draw_conv_geometry(n, f, p=0, s=1, axes=None, title=True):
             ax_out.add_patch(Rectangle((col, row), 1, 1, facecolor=color,
                                        edgecolor="#888888", linewidth=0.6))
 
-    for ax, side, label in ((ax_in, size, f"input {n}×{n}, padded to {size}×{size}"),
+    padded = f", padded to {size}×{size}" if p else ""
+    for ax, side, label in ((ax_in, size, f"input {n}×{n}{padded}"),
                             (ax_out, o, f"output {o}×{o}")):
         ax.set_xlim(-0.1, side + 0.1)
         ax.set_ylim(side + 0.1, -0.1)  # row 0 at the top, like an image
