@@ -1,0 +1,253 @@
+"""Convolution speed and memory: lab 3's im2col solution against TensorFlow, side by side.
+
+Run from the repository's root (``make benchmarks`` runs every script in this folder)::
+
+    .venv/bin/python benchmarks/conv_benchmark.py               # 1 thread each, the default
+    .venv/bin/python benchmarks/conv_benchmark.py --threads 2   # what a 2-core machine gives
+
+It times, on the shapes of the MNIST model's three 3x3 "valid" conv layers with batch 64:
+
+- forward: lab 3's ``conv2d`` (im2col + one matmul) against ``tf.nn.conv2d`` + bias;
+- forward and backward: ``conv2d`` + ``conv2d_backward`` against ``tf.GradientTape``'s
+  gradients of the same (dx, dw, db), both from a ready upstream gradient ``dy``;
+- for contrast, forward only, on a smaller batch (loops are slow): a plain 4-loop
+  convolution written here, and lab 2's ``conv2d`` (a loop over output pixels, vectorised
+  over the batch and the filters) when ``labs/lab2_conv_forward/solution.py`` exists.
+
+Each time is the best of ``--repeat`` runs (``timeit``-style: the minimum is the run least
+disturbed by other processes), in float32, TensorFlow in eager mode. Peak memory: the
+``tracemalloc`` peak of one call for the NumPy versions (TensorFlow's own allocator is
+invisible to it), and the process's ``ru_maxrss`` at the end. The table is printed and
+written as Markdown to ``benchmarks/conv_benchmark.md``, which lab 3's notebook displays.
+"""
+
+import argparse
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for BLAS (NumPy) and for TensorFlow alike (default 1)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs per timing; the best is kept")
+    parser.add_argument("--batch", type=int, default=64, help="batch size of the main table")
+    parser.add_argument("--loop-batch", type=int, default=4,
+                        help="batch size for the slow loop convolution (default 4)")
+    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "conv_benchmark.md"),
+                        help="Markdown file for the table")
+    args = parser.parse_args(argv)
+    if args.threads < 1 or args.repeat < 1 or args.batch < 1 or args.loop_batch < 1:
+        parser.error("--threads, --repeat, --batch and --loop-batch must be positive integers")
+    return args
+
+
+ARGS = parse_args()
+# Thread counts are read when the libraries load: set them before importing NumPy/TF.
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(ARGS.threads)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import datetime  # noqa: E402
+import importlib.util  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import timeit  # noqa: E402
+import tracemalloc  # noqa: E402
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf.config.threading.set_intra_op_parallelism_threads(ARGS.threads)
+tf.config.threading.set_inter_op_parallelism_threads(ARGS.threads)
+
+# The MNIST model's conv layers: input (N, H, W, C_in) -> C_out filters, 3x3, "valid".
+LAYERS = [((28, 28, 1), 32), ((13, 13, 32), 64), ((5, 5, 64), 64)]
+TARGET_LAYER = (13, 13, 32)  # the targets below are stated for this layer
+TARGET_FORWARD, TARGET_BOTH = 1.5, 2.0
+
+
+def load(path, name):
+    """Import a lab's file by path (the labs are folders, not packages)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def loop_conv2d(x, w, b):
+    """A plain 4-loop convolution ("valid", stride 1): one Python step per output number."""
+    N, H, W, _ = x.shape
+    f_h, f_w, _, C_out = w.shape
+    y = np.empty((N, H - f_h + 1, W - f_w + 1, C_out), dtype=x.dtype)
+    for n in range(N):
+        for i in range(H - f_h + 1):
+            for j in range(W - f_w + 1):
+                for o in range(C_out):
+                    y[n, i, j, o] = np.sum(x[n, i:i + f_h, j:j + f_w, :] * w[..., o]) + b[o]
+    return y
+
+
+def best_ms(f, repeat):
+    """Best time of one call, in milliseconds, timeit-style (calls per run chosen by autorange)."""
+    timer = timeit.Timer(f)
+    number, _ = timer.autorange()  # enough calls per run for about 0.2 s
+    return min(timer.repeat(repeat=repeat, number=number)) / number * 1e3
+
+
+def peak_mb(f):
+    """Peak memory NumPy allocates during one call of ``f``, in MB (tracemalloc)."""
+    tracemalloc.start()
+    f()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main():
+    lab3 = load(os.path.join(ROOT, "labs", "lab3_fast_conv", "solution.py"), "lab3_solution")
+    lab2_path = os.path.join(ROOT, "labs", "lab2_conv_forward", "solution.py")
+    # Loop versions for contrast: always the 4-loop one, and lab 2's solution when present.
+    loops = {"4 loops": loop_conv2d}
+    if os.path.isfile(lab2_path):
+        loops["lab 2 (pixel loop)"] = load(lab2_path, "lab2_solution").conv2d
+
+    rng = np.random.default_rng(0)
+    load_before = os.getloadavg()
+    rows, loop_rows = [], []
+    for (H, W, C_in), C_out in LAYERS:
+        x = rng.standard_normal((ARGS.batch, H, W, C_in), dtype=np.float32)
+        w = rng.standard_normal((3, 3, C_in, C_out), dtype=np.float32) * 0.1
+        b = rng.standard_normal(C_out, dtype=np.float32)
+        y = lab3.conv2d(x, w, b)
+        dy = rng.standard_normal(y.shape, dtype=np.float32)
+        xt, wt, bt, dyt = map(tf.constant, (x, w, b, dy))
+
+        # Both sides start from arrays in their own format and end with arrays in hand.
+        def ours_forward():
+            return lab3.conv2d(x, w, b)
+
+        def tf_forward():
+            return tf.nn.bias_add(tf.nn.conv2d(xt, wt, 1, "VALID"), bt).numpy()
+
+        def ours_both():
+            lab3.conv2d(x, w, b)
+            return lab3.conv2d_backward(dy, x, w)
+
+        def tf_both():
+            with tf.GradientTape() as tape:
+                tape.watch([xt, wt, bt])
+                out = tf.nn.bias_add(tf.nn.conv2d(xt, wt, 1, "VALID"), bt)
+            return [g.numpy() for g in tape.gradient(out, [xt, wt, bt], output_gradients=dyt)]
+
+        # Same answers first: a fast wrong convolution is not worth timing.
+        np.testing.assert_allclose(ours_forward(), tf_forward(), rtol=1e-3, atol=1e-3)
+        for ours, theirs in zip(ours_both(), tf_both()):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-2)
+
+        t = {name: best_ms(f, ARGS.repeat) for name, f in
+             [("of", ours_forward), ("tf", tf_forward), ("ob", ours_both), ("tb", tf_both)]}
+        rows.append({
+            "layer": (H, W, C_in, C_out), "y": y.shape,
+            **t, "mem_f": peak_mb(ours_forward), "mem_b": peak_mb(ours_both),
+        })
+
+        # The loop version, on a smaller batch (seconds per call at batch 64).
+        xs = x[:ARGS.loop_batch]
+        xst = tf.constant(xs)
+        row = {
+            "layer": (H, W, C_in, C_out),
+            "ours": best_ms(lambda: lab3.conv2d(xs, w, b), ARGS.repeat),
+            "tf": best_ms(lambda: tf.nn.bias_add(tf.nn.conv2d(xst, wt, 1, "VALID"), bt).numpy(),
+                          ARGS.repeat),
+            "mem": peak_mb(lambda: lab3.conv2d(xs, w, b)), "loops": {},
+        }
+        for name, conv in loops.items():
+            np.testing.assert_allclose(conv(xs, w, b), lab3.conv2d(xs, w, b), rtol=1e-3, atol=1e-3)
+            # best of 3 single calls: these take up to seconds each
+            ms = min(timeit.repeat(lambda: conv(xs, w, b), number=1, repeat=3)) * 1e3
+            row["loops"][name] = (ms, peak_mb(lambda: conv(xs, w, b)))
+        loop_rows.append(row)
+    load_after = os.getloadavg()
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+    text = render(rows, loop_rows, load_before, load_after, maxrss_mb)
+    print(text)
+    with open(ARGS.out, "w") as handle:
+        handle.write(text)
+    print(f"wrote {os.path.relpath(ARGS.out)}", file=sys.stderr)
+
+
+def shape(t):
+    return "×".join(map(str, t))
+
+
+def render(rows, loop_rows, load_before, load_after, maxrss_mb):
+    """The Markdown report: how it was measured, the two tables, the targets."""
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)")
+    lines = [
+        f"Measured {datetime.date.today().isoformat()} on {cpu_name()} "
+        f"({os.cpu_count()} logical cores, shared with other jobs: load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after), Python {platform.python_version()}, "
+        f"NumPy {np.__version__}, TensorFlow {tf.__version__} (eager, oneDNN {onednn}). "
+        f"{ARGS.threads} thread(s) for both NumPy's BLAS and TensorFlow; float32; "
+        f"3×3 kernels, stride 1, \"valid\"; best of {ARGS.repeat} runs. "
+        f"Ratio = ours / TensorFlow (below 1: ours is faster).",
+        "",
+        f"| layer (H×W×C_in → C_out), batch {ARGS.batch} | forward: im2col (ms) | tf.nn.conv2d (ms) "
+        "| ratio | forward + backward: ours (ms) | GradientTape (ms) | ratio "
+        "| peak NumPy memory, forward / both (MB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        H, W, C_in, C_out = r["layer"]
+        lines.append(
+            f"| {H}×{W}×{C_in} → {C_out} | {r['of']:.2f} | {r['tf']:.2f} | {r['of'] / r['tf']:.2f} "
+            f"| {r['ob']:.2f} | {r['tb']:.2f} | {r['ob'] / r['tb']:.2f} "
+            f"| {r['mem_f']:.1f} / {r['mem_b']:.1f} |")
+    lines += [
+        "",
+        f"Loops for contrast, forward only, batch {ARGS.loop_batch}: \"4 loops\" takes one Python "
+        "step per output number; lab 2's solution loops over output pixels and does the batch "
+        "and the filters at once. Times in ms (× im2col); peak NumPy memory in MB.",
+        "",
+    ]
+    names = list(loop_rows[0]["loops"])
+    lines += [
+        f"| layer, batch {ARGS.loop_batch} | " + " | ".join(names) + " | im2col | tf.nn.conv2d |",
+        "| --- |" + " ---: |" * (len(names) + 2),
+    ]
+    for r in loop_rows:
+        H, W, C_in, C_out = r["layer"]
+        cells = [f"{ms:.1f} ({ms / r['ours']:.0f}×), {mem:.2f} MB" for ms, mem in r["loops"].values()]
+        lines.append(f"| {H}×{W}×{C_in} → {C_out} | " + " | ".join(cells)
+                     + f" | {r['ours']:.2f}, {r['mem']:.2f} MB | {r['tf']:.2f} |")
+    target = next(r for r in rows if r["layer"][:3] == TARGET_LAYER)
+    forward, both = target["of"] / target["tf"], target["ob"] / target["tb"]
+    verdict = lambda ratio, goal: "met" if ratio <= goal else "not met"  # noqa: E731
+    lines += [
+        "",
+        f"Targets on the {shape(TARGET_LAYER)} → {target['layer'][3]} layer: forward within "
+        f"{TARGET_FORWARD}× of TensorFlow, measured {forward:.2f}× ({verdict(forward, TARGET_FORWARD)}); "
+        f"forward + backward within {TARGET_BOTH}×, measured {both:.2f}× ({verdict(both, TARGET_BOTH)}). "
+        f"Process peak resident memory (ru_maxrss, TensorFlow included): {maxrss_mb:.0f} MB.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
