@@ -37,9 +37,11 @@ def pooling_cases(draw, max_side=7):
 
 
 def distinct(shape, seed, dtype=np.float64):
-    """Random values without ties (a shuffled 0.5, 1.0, 1.5, ...): one maximum per window,
-    and far enough apart that a finite-difference step never changes which one wins."""
-    values = np.random.default_rng(seed).permutation(int(np.prod(shape))) * 0.5 - 3.0
+    """Random values without ties, evenly spread over [-2, 2): one maximum per window, at
+    least 4 / size apart so a finite-difference step (1e-6) never changes which one wins,
+    and small, so round-off in the differences stays far below the tolerance."""
+    size = int(np.prod(shape))
+    values = (np.random.default_rng(seed).permutation(size) - size / 2) * (4 / size)
     return values.reshape(shape).astype(dtype)
 
 
