@@ -59,7 +59,7 @@ def test_figure_shows_every_window_and_output_cell(n, f, p, s):
     dots = ax_in.lines[0]
     assert len(dots.get_xdata()) == o * o  # one dot per window position
     assert len(ax_out.patches) == o * o  # one cell per output value
-    assert f"= {o}" in fig._suptitle.get_text()
+    assert f"= {o}" in fig.get_suptitle()
     plt.close(fig)
 
 
