@@ -166,7 +166,7 @@ def grade(lab, submissions, out=None, timeout=120):
             report = Path(tmp) / "report.json"
             subprocess.run(
                 [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider",
-                 f"--lab-file={path}", f"--grade-report={report}", f"--timeout={timeout}"],
+                 f"--lab-file={path}", f"--grade-report={report}", f"--lab-timeout={timeout}"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
             )
             result = json.loads(report.read_text()) if report.is_file() else {"tests": []}

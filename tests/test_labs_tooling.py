@@ -79,7 +79,7 @@ def test_a_hanging_function_is_a_failed_test(tmp_path):
     report = tmp_path / "report.json"
     subprocess.run(
         [sys.executable, "-m", "pytest", "tests/labs/test_lab1.py", "-q", "-p", "no:cacheprovider",
-         "-k", "to_batch", f"--lab-file={hanging}", f"--grade-report={report}", "--timeout=3"],
+         "-k", "to_batch", f"--lab-file={hanging}", f"--grade-report={report}", "--lab-timeout=3"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     tests = json.loads(report.read_text())["tests"]
