@@ -36,7 +36,7 @@ unit-tests: install
 # nbval re-executes every notebook and compares each output with the committed one.
 notebooks-test: install
 	$(PYTHON) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
-		-p no:randomly --timeout=1800 $(NOTEBOOKS)
+		--timeout=1800 $(NOTEBOOKS)
 
 # A warning is a defect: the build fails on any (-W), and on any broken reference (-n).
 book-strict: install
