@@ -18,7 +18,8 @@ Each time is the best of ``--repeat`` runs (``timeit``-style: the minimum is the
 disturbed by other processes), in float32, TensorFlow in eager mode. Peak memory: the
 ``tracemalloc`` peak of one call for the NumPy versions (TensorFlow's own allocator is
 invisible to it), and the process's ``ru_maxrss`` at the end. The table is printed and
-written as Markdown to ``benchmarks/conv_benchmark.md``, which lab 3's notebook displays.
+written as Markdown to ``benchmarks/conv_benchmark.md``, which lab 3's notebook displays,
+and into the "Convolution (lab 3)" section of ``benchmarks/README.md``.
 """
 
 import argparse
@@ -67,6 +68,7 @@ tf.config.threading.set_inter_op_parallelism_threads(ARGS.threads)
 LAYERS = [((28, 28, 1), 32), ((13, 13, 32), 64), ((5, 5, 64), 64)]
 TARGET_LAYER = (13, 13, 32)  # the targets below are stated for this layer
 TARGET_FORWARD, TARGET_BOTH = 1.5, 2.0
+README_START, README_END = "<!-- conv-benchmark:start", "<!-- conv-benchmark:end -->"
 
 
 def load(path, name):
@@ -189,6 +191,25 @@ def main():
     with open(ARGS.out, "w") as handle:
         handle.write(text)
     print(f"wrote {os.path.relpath(ARGS.out)}", file=sys.stderr)
+    update_readme(text)
+
+
+def update_readme(text, path=os.path.join(ROOT, "benchmarks", "README.md")):
+    """Replace the block between this benchmark's markers in the README by ``text``."""
+    try:
+        with open(path) as handle:
+            readme = handle.read()
+    except OSError:
+        return
+    start = readme.find(README_START)
+    end = readme.find(README_END, start)
+    if start < 0 or end < 0:
+        print(f"{os.path.relpath(path)} has no {README_START!r} block: not updated", file=sys.stderr)
+        return
+    start = readme.index("\n", start) + 1  # keep the marker line itself
+    with open(path, "w") as handle:
+        handle.write(readme[:start] + text + readme[end:])
+    print(f"updated {os.path.relpath(path)}", file=sys.stderr)
 
 
 def shape(t):
