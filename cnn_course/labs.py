@@ -99,13 +99,32 @@ def stale_starters(root="labs"):
 
 # ---------------------------------------------------------------- checks in lab notebooks
 
+class CheckResult:
+    """What :func:`check` returns: true when the check passed.
+
+    It shows nothing when it is a cell's last value: the check has printed its line already.
+    """
+
+    def __init__(self, passed):
+        self.passed = passed
+
+    def __bool__(self):
+        return self.passed
+
+    def __repr__(self):
+        return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self):
+        pass
+
+
 def check(description, compute, expected=None, raises=None, atol=1e-6):
     """Run ``compute()`` and print one line: a tick, or a cross and why.
 
     A lab notebook calls this on the student's functions. It never raises, so the notebook
     runs top to bottom whatever state the student's file is in. ``expected`` is compared
     with ``np.allclose`` (shapes and dtypes too when it is an array); ``raises`` names the
-    exception that the call should raise instead. Returns ``True`` when the check passed.
+    exception that the call should raise instead. The result is true when the check passed.
     """
     try:
         result = compute()
@@ -142,7 +161,7 @@ def _difference(result, expected, atol):
 def _report(passed, description, detail):
     mark = "✓" if passed else "✗"
     print(f"{mark} {description}" + (f": {detail}" if detail else ""))
-    return passed
+    return CheckResult(passed)
 
 
 # ---------------------------------------------------------------- grading a folder

@@ -105,9 +105,9 @@ def test_notebook_check_reports_without_raising(capsys):
     def not_done():
         raise NotImplementedError
 
-    assert labs.check("ok", lambda: np.ones(2), expected=np.ones(2)) is True
-    assert labs.check("todo", not_done) is False
-    assert labs.check("error", lambda: 1 / 0, raises=ZeroDivisionError) is True
-    assert labs.check("shape", lambda: np.ones(3), expected=np.ones(2)) is False
+    assert labs.check("ok", lambda: np.ones(2), expected=np.ones(2))
+    assert not labs.check("todo", not_done)
+    assert labs.check("error", lambda: 1 / 0, raises=ZeroDivisionError)
+    assert not labs.check("shape", lambda: np.ones(3), expected=np.ones(2))
     out = capsys.readouterr().out
     assert "✓ ok" in out and "✗ todo: not implemented yet" in out and "shape (3,)" in out
