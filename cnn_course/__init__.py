@@ -2,11 +2,22 @@
 
 Modules, each named for what it holds:
 
-- :mod:`cnn_course.data` -- loading MNIST, offline or online (chapter 1).
+Used everywhere:
+
 - :mod:`cnn_course.notebook` -- the set-up every chapter runs in its hidden first cell.
+- :mod:`cnn_course.data` -- loading MNIST, offline or online (chapter 1).
 - :mod:`cnn_course.plotting` -- figures that more than one chapter draws.
 - :mod:`cnn_course.checks` -- input validation that raises clear ``ValueError`` messages.
-- :mod:`cnn_course.labs` -- generating lab starters from solutions, and notebook checks.
+- :mod:`cnn_course.labs` -- lab starters generated from solutions, grading, notebook checks.
+
+By topic, in the order the chapters need them:
+
+- :mod:`cnn_course.conv_figures` -- the sliding window, as figures and a GIF (chapter 2).
+- :mod:`cnn_course.conv_arithmetic` -- output sizes and TensorFlow's padding (chapter 3).
+- :mod:`cnn_course.explorer` -- the stride-and-padding explorer (chapter 3).
+- :mod:`cnn_course.architecture` -- parameter counts, shapes, receptive fields (chapter 4).
+- :mod:`cnn_course.gradcheck` -- centred finite-difference gradient checks (chapter 5, labs 3-4).
+- :mod:`cnn_course.models` -- the MNIST convnet and the dense baseline (chapter 6, lab 5).
 
 TensorFlow is imported only inside the functions that need it, so importing this
 package is quick.
