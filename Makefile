@@ -12,7 +12,7 @@ endif
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-NOTEBOOKS := $(shell find chapters labs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*')
+NOTEBOOKS := $(sort $(shell find chapters labs -name "*.ipynb" -not -path "*/.ipynb_checkpoints/*"))
 
 .PHONY: book test install unit-tests notebooks-test book-strict starters notebooks benchmarks clean
 
