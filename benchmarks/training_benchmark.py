@@ -15,7 +15,7 @@ It measures:
 - **throughput**: one epoch of ``model.fit`` on a subset of MNIST, in images per second,
   for the convnet (batch 64) and the dense baseline (batch 128) of ``cnn_course.models``,
   each in a fresh subprocess limited to ``--threads`` CPU threads. By default with the
-  chapter's settings (``cnn_course.setup_notebook``: op determinism on, oneDNN off); with
+  chapter's settings (``cnn_course.setup_notebook``: seeds and op determinism); with
   ``--compare-default`` also with TensorFlow's defaults, and their ratio. The first call of
   ``fit`` (tracing) is a warm-up and is not timed; each time is the best of ``--repeat``.
 
@@ -48,7 +48,7 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="timed epochs per model; the best is kept")
     parser.add_argument("--skip-notebook", action="store_true", help="measure throughput only")
     parser.add_argument("--compare-default", action="store_true",
-                        help="also time TensorFlow's default settings (oneDNN on, no op determinism)")
+                        help="also time TensorFlow's default settings (no op determinism)")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "training_benchmark.md"),
                         help="Markdown file for the report")
     parser.add_argument("--worker", choices=["chapter", "default"], help=argparse.SUPPRESS)
@@ -104,8 +104,6 @@ def run_notebook(path):
 def worker(mode, threads, images, repeat):
     """Time one epoch per model in this (fresh) process; print one JSON line."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if mode == "chapter":
-        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # what setup_notebook sets, before TF loads
     import tensorflow as tf
 
     # Thread limits must be set before TensorFlow runs its first operation.
@@ -175,7 +173,7 @@ def report(args, notebook, speeds):
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for mode, result in speeds.items():
-        settings = ("chapter (deterministic, oneDNN off)" if mode == "chapter"
+        settings = ("chapter (deterministic)" if mode == "chapter"
                     else "TensorFlow defaults")
         for name in MODELS:
             r = result[name]
