@@ -10,19 +10,11 @@ Keras is imported inside the functions, so importing this module is quick.
 
 import numpy as np
 
-from .checks import check_dtype, check_positive_int, check_range, check_rank
+from .architecture import format_table
+from .checks import check_dtype, check_fraction, check_positive_int, check_range, check_rank
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
-
-
-def _check_unit_interval(name, value):
-    """Require a real number in [0, 1] (an accuracy)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
-    if not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
-    return float(value)
 
 
 def _compile(model, compile):
@@ -106,15 +98,10 @@ def layer_table(model):
     """
     if not hasattr(model, "layers") or not hasattr(model, "count_params"):
         raise ValueError(f"model must be a built Keras model; got {type(model).__name__}")
-    rows = [("layer", "type", "output shape", "params")]
-    for layer in model.layers:
-        shape = tuple(layer.output.shape)
-        rows.append((layer.name, type(layer).__name__, str(shape), f"{layer.count_params():,}"))
+    rows = [(layer.name, type(layer).__name__, str(tuple(layer.output.shape)),
+             f"{layer.count_params():,}") for layer in model.layers]
     rows.append(("total", "", "", f"{model.count_params():,}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d:>{widths[3]}}"
-             for a, b, c, d in rows]
-    return "\n".join(lines)
+    return format_table(["layer", "type", "output shape", "params"], rows, align="<<<>")
 
 
 def confusion_matrix(y_true, y_pred, num_classes=NUM_CLASSES):
@@ -150,8 +137,8 @@ def error_reduction(accuracy_before, accuracy_after):
     error falls from 2.2% to 0.7%, a reduction of 68%. Both accuracies are numbers in [0, 1];
     ``accuracy_before`` must be below 1 (a perfect model leaves no error to reduce).
     """
-    before = _check_unit_interval("accuracy_before", accuracy_before)
-    after = _check_unit_interval("accuracy_after", accuracy_after)
+    before = check_fraction("accuracy_before", accuracy_before)
+    after = check_fraction("accuracy_after", accuracy_after)
     if before == 1.0:
         raise ValueError("accuracy_before must be below 1 (there is no error to reduce); got 1.0")
     return 1.0 - (1.0 - after) / (1.0 - before)

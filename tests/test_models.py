@@ -42,7 +42,7 @@ def test_compile_must_be_a_bool():
 def test_layer_table_lists_every_layer_and_the_total():
     text = models.layer_table(models.build_convnet(compile=False))
     lines = text.splitlines()
-    assert len(lines) == 1 + 8 + 1
+    assert len(lines) == 2 + 8 + 1  # header and rule, the layers, the total
     assert "(None, 3, 3, 64)" in text and lines[-1].endswith("93,322")
     with pytest.raises(ValueError, match="model"):
         models.layer_table("not a model")
