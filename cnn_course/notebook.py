@@ -44,3 +44,27 @@ def setup_notebook(seed=0):
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow at once
     tf.config.experimental.enable_op_determinism()
     plt.rcParams.update({"figure.dpi": 100, "image.cmap": "gray"})
+
+
+def glue(name, value, display=True):
+    """Glue ``value`` into the book's prose under ``name``, as ``myst_nb.glue`` does.
+
+    The book is built with MyST-NB, which pastes glued values into the text. Colab and
+    Binder have no MyST-NB: there the notebook shows the value instead, so a reader who
+    runs it sees every number the prose refers to (``name = value``) and every figure.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ModuleNotFoundError:
+        from IPython.display import display as show
+
+        if display or _is_figure(value):
+            show(value)
+        else:
+            print(f"{name} = {value}")
+        return
+    myst_glue(name, value, display=display)
+
+
+def _is_figure(value):
+    return type(value).__name__ == "Figure" and hasattr(value, "savefig")
