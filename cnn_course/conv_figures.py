@@ -135,19 +135,23 @@ def window_figure(X, K, i=0, j=0, scale=0.55):
     return fig
 
 
-def sliding_gif(X, K, path, fps=2, dpi=72, scale=0.55):
+def sliding_gif(X, K, path, fps=2, dpi=72, scale=0.55, plays=3):
     """Write an animated GIF of the window sliding over ``X``, filling the output cell by cell.
 
     One frame per output cell, row by row, then one frame of the finished output; each frame's
-    title is the sum written out. Matplotlib's ``PillowWriter`` makes the file byte-for-byte
-    the same on every run. Returns the number of frames written.
+    title is the sum written out. The animation plays ``plays`` times and stops on the
+    finished output: motion that never stops distracts readers (WCAG 2.2.2). Matplotlib's
+    Pillow writer makes the file byte-for-byte the same on every run. Returns the number of
+    frames written.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation, PillowWriter
+    from matplotlib.animation import FuncAnimation
 
     X, K = _check_inputs(X, K)
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or fps <= 0:
         raise ValueError(f"fps must be a positive number of frames per second; got {fps!r}")
+    if isinstance(plays, bool) or not isinstance(plays, int) or plays < 1:
+        raise ValueError(f"plays must be a whole number of times to play, at least 1; got {plays!r}")
     Y = _correlate(X, K)
     positions = [(i, j) for i in range(Y.shape[0]) for j in range(Y.shape[1])]
     fig, axes = _figure(X, K, Y, scale)
@@ -160,8 +164,23 @@ def sliding_gif(X, K, path, fps=2, dpi=72, scale=0.55):
         return [*axes, title]
 
     fig.tight_layout(rect=(0, 0, 1, 0.92))
-    frames = len(positions) + 1  # the last position twice: a pause before the loop restarts
+    frames = len(positions) + 1  # the last position twice: a pause before the next play
     animation = FuncAnimation(fig, frame, frames=frames, blit=False)
-    animation.save(str(path), writer=PillowWriter(fps=fps), dpi=dpi)
+    animation.save(str(path), writer=_gif_writer(fps, plays), dpi=dpi)
     plt.close(fig)
     return frames
+
+
+def _gif_writer(fps, plays):
+    """Matplotlib's ``PillowWriter``, but playing ``plays`` times instead of forever."""
+    from matplotlib.animation import PillowWriter
+
+    class FinitePillowWriter(PillowWriter):
+        def finish(self):
+            # A GIF's loop count is the number of repeats after the first play; without
+            # one, the GIF plays once. PillowWriter always writes 0, "forever".
+            repeats = {"loop": plays - 1} if plays > 1 else {}
+            self._frames[0].save(self.outfile, save_all=True, append_images=self._frames[1:],
+                                 duration=int(1000 / self.fps), **repeats)
+
+    return FinitePillowWriter(fps=fps)

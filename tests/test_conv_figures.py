@@ -1,5 +1,7 @@
 """The chapter 2 figures: the written-out sum, the window figure and the GIF."""
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -55,5 +57,19 @@ def test_sliding_gif_is_small_animated_and_repeatable(tmp_path):
     assert first.read_bytes() == second.read_bytes()
     with Image.open(first) as gif:
         assert gif.n_frames > 1
+        assert gif.info["loop"] == 2  # three plays, then it stops
     with pytest.raises(ValueError, match="fps"):
         conv_figures.sliding_gif(X, K, tmp_path / "c.gif", fps=0)
+    with pytest.raises(ValueError, match="plays"):
+        conv_figures.sliding_gif(X, K, tmp_path / "c.gif", plays=0)
+
+
+def test_sliding_gif_played_once_has_no_loop_extension(tmp_path):
+    conv_figures.sliding_gif(X[:2], K, tmp_path / "once.gif", dpi=30, plays=1)
+    with Image.open(tmp_path / "once.gif") as gif:
+        assert "loop" not in gif.info
+
+
+def test_the_books_gif_stops(tmp_path):
+    with Image.open(Path(__file__).parent.parent / "chapters/figures/conv_sliding.gif") as gif:
+        assert gif.info.get("loop", 0) > 0 or "loop" not in gif.info
