@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make book   create .venv if needed, install, build the HTML into _build/html
-#   make test   the same install, then the whole suite (tests, nbval, the book with -W)
+#   make test   the same install, then the whole suite (tests, nbval, the book with -W,
+#               every notebook alone in the readers' environment)
 
 VENV   ?= .venv
 PYTHON := $(VENV)/bin/python
@@ -14,12 +15,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(sort $(shell find chapters labs -name "*.ipynb" -not -path "*/.ipynb_checkpoints/*"))
 
-.PHONY: book test install unit-tests notebooks-test book-strict starters notebooks benchmarks clean
+.PHONY: book test install unit-tests notebooks-test book-strict reader-check starters notebooks benchmarks clean
 
 book: install
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-test: install unit-tests notebooks-test book-strict
+test: install unit-tests notebooks-test book-strict reader-check
 
 install: $(VENV)/.installed
 
@@ -42,6 +43,21 @@ notebooks-test: install
 book-strict: install
 	rm -rf _build/html
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# The readers' way in: a separate environment from binder/requirements.txt (what Binder
+# installs; no MyST-NB, no jupyter-book), and every notebook run alone in an empty folder,
+# its set-up cell installing the course package as on Colab. See tests/run_alone.py.
+READER_VENV := _build/reader-venv
+
+$(READER_VENV)/.installed: binder/requirements.txt pyproject.toml
+	rm -rf $(READER_VENV)
+	python3 -m venv $(READER_VENV)
+	$(READER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(READER_VENV)/bin/python -m pip install --quiet -r binder/requirements.txt nbclient==0.11.0
+	touch $@
+
+reader-check: $(READER_VENV)/.installed
+	$(READER_VENV)/bin/python tests/run_alone.py --report _build/reader-check.json $(NOTEBOOKS)
 
 # Authoring helpers, not part of the test suite.
 starters: install

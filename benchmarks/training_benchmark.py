@@ -1,17 +1,19 @@
-"""Training resources of chapter 6: the whole notebook's time and memory, and images/second.
+"""Training resources: every notebook's time and peak memory, and chapter 6's images/second.
 
 Run from the repository's root (``make benchmarks`` runs every script in this folder)::
 
     .venv/bin/python benchmarks/training_benchmark.py                  # everything
     .venv/bin/python benchmarks/training_benchmark.py --skip-notebook  # throughput only
+    .venv/bin/python benchmarks/training_benchmark.py --notebook chapters/06_mnist_convnet.ipynb
 
 It measures:
 
-- **the chapter**: ``chapters/06_mnist_convnet.ipynb`` executed by ``jupyter nbconvert`` in
-  a subprocess (into a temporary file: the committed notebook is not touched). Wall time;
-  peak memory as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` (the largest single
-  process, in practice the kernel) and as the largest sum of the RSS of the whole process
-  tree, polled with ``psutil`` every 0.2 s;
+- **every notebook** (or those given with ``--notebook``), each executed by ``jupyter
+  nbconvert`` in a process of its own (into a temporary file: the committed notebook is not
+  touched). Wall time; peak memory as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` of
+  that process (the largest single process, in practice the kernel) and as the largest sum
+  of the RSS of the whole process tree, polled with ``psutil`` every 0.2 s. Binder restarts
+  a kernel above 2 GB: this is the number to watch;
 - **throughput**: one epoch of ``model.fit`` on a subset of MNIST, in images per second,
   for the convnet (batch 64) and the dense baseline (batch 128) of ``cnn_course.models``,
   each in a fresh subprocess limited to ``--threads`` CPU threads. By default with the
@@ -24,6 +26,7 @@ Numbers depend on the machine and on what else it runs; nothing here is asserted
 """
 
 import argparse
+import glob
 import json
 import os
 import platform
@@ -35,7 +38,9 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NOTEBOOK = os.path.join(ROOT, "chapters", "06_mnist_convnet.ipynb")
+NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "chapters", "*.ipynb"))
+                   + glob.glob(os.path.join(ROOT, "labs", "*", "*.ipynb")))
+BINDER_LIMIT_MB = 2048
 MODELS = {"convnet": ("build_convnet", 64), "dense baseline": ("build_dense_baseline", 128)}
 EPOCHS, N_TRAIN = 5, 60000  # the chapter's training, for the time estimate
 
@@ -47,11 +52,14 @@ def parse_args(argv=None):
                         help="training images per timed epoch (default 12,800)")
     parser.add_argument("--repeat", type=int, default=3, help="timed epochs per model; the best is kept")
     parser.add_argument("--skip-notebook", action="store_true", help="measure throughput only")
+    parser.add_argument("--notebook", action="append", dest="notebooks",
+                        help="measure this notebook only (repeatable; default: every notebook)")
     parser.add_argument("--compare-default", action="store_true",
                         help="also time TensorFlow's default settings (no op determinism)")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "training_benchmark.md"),
                         help="Markdown file for the report")
     parser.add_argument("--worker", choices=["chapter", "default"], help=argparse.SUPPRESS)
+    parser.add_argument("--execute", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.threads, args.images, args.repeat) < 1:
         parser.error("--threads, --images and --repeat must be positive integers")
@@ -60,6 +68,18 @@ def parse_args(argv=None):
 
 # ---------------------------------------------------------------- the notebook
 
+def execute(path):
+    """In a process of its own: execute ``path``, print its children's ru_maxrss as JSON."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [os.path.join(os.path.dirname(sys.executable), "jupyter"), "nbconvert",
+                   "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=3600",
+                   "--output-dir", tmp, "--output", "executed.ipynb", path]
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.exit(f"executing {path} failed:\n{done.stderr[-3000:]}")
+    print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+
+
 def run_notebook(path):
     """Execute ``path`` in a subprocess; return (seconds, ru_maxrss MB, tree peak MB or None)."""
     try:
@@ -67,35 +87,33 @@ def run_notebook(path):
     except ImportError:  # the tree's sum is a bonus; ru_maxrss is always there
         psutil = None
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MPLBACKEND="Agg")
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [os.path.join(os.path.dirname(sys.executable), "jupyter"), "nbconvert",
-                   "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=3600",
-                   "--output-dir", tmp, "--output", "executed.ipynb", path]
-        start = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
-        peak = [0]
+    # ru_maxrss of our own children only grows: each notebook runs under a process of its own.
+    command = [sys.executable, os.path.abspath(__file__), "--execute", path]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    peak = [0]
 
-        def poll():
-            parent = psutil.Process(process.pid)
-            while process.poll() is None:
-                try:
-                    tree = [parent] + parent.children(recursive=True)
-                    peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree))
-                except psutil.Error:  # a process ended between listing and reading
-                    pass
-                time.sleep(0.2)
+    def poll():
+        parent = psutil.Process(process.pid)
+        while process.poll() is None:
+            try:
+                tree = [parent] + parent.children(recursive=True)
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree))
+            except psutil.Error:  # a process ended between listing and reading
+                pass
+            time.sleep(0.2)
 
-        poller = threading.Thread(target=poll, daemon=True) if psutil else None
-        if poller:
-            poller.start()
-        _, stderr = process.communicate()
-        seconds = time.perf_counter() - start
-        if poller:
-            poller.join()
+    poller = threading.Thread(target=poll, daemon=True) if psutil else None
+    if poller:
+        poller.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - start
+    if poller:
+        poller.join()
     if process.returncode != 0:
         sys.exit(f"executing {path} failed:\n{stderr[-3000:]}")
-    maxrss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KB on Linux
+    maxrss_mb = json.loads(stdout.strip().splitlines()[-1])["maxrss_mb"]  # KB on Linux, in MB
     return seconds, maxrss_mb, (peak[0] / 2**20 if psutil else None)
 
 
@@ -149,23 +167,25 @@ def throughput(mode, args):
 
 # ---------------------------------------------------------------- report
 
-def report(args, notebook, speeds):
+def report(args, notebooks, speeds):
     load = os.getloadavg()
     lines = [
-        "# Training benchmark (chapter 6)", "",
+        "# Training benchmark", "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
         f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min). "
         f"TensorFlow limited to {args.threads} threads for the throughput.", "",
     ]
-    if notebook is not None:
-        seconds, maxrss, tree = notebook
+    if notebooks:
         lines += [
-            "| chapter 6 notebook, executed | value |", "| --- | ---: |",
-            f"| wall time | {seconds:.0f} s ({seconds / 60:.1f} min) |",
-            f"| peak memory, largest process (ru_maxrss) | {maxrss:,.0f} MB |",
+            f"Every notebook executed alone (Binder restarts a kernel above {BINDER_LIMIT_MB:,} MB):", "",
+            "| notebook | wall time | peak memory, largest process (ru_maxrss) "
+            "| peak memory, whole process tree (psutil) |",
+            "| --- | ---: | ---: | ---: |",
         ]
-        if tree is not None:
-            lines.append(f"| peak memory, whole process tree (psutil) | {tree:,.0f} MB |")
+        for path, (seconds, maxrss, tree) in notebooks.items():
+            tree_text = f"{tree:,.0f} MB" if tree is not None else "n/a"
+            lines.append(f"| `{os.path.relpath(path, ROOT)}` | {seconds:.0f} s | {maxrss:,.0f} MB "
+                         f"| {tree_text} |")
         lines.append("")
     lines += [
         f"Training throughput, one epoch on {args.images:,} MNIST images, best of {args.repeat}:", "",
@@ -198,11 +218,19 @@ def main():
     if args.worker:
         worker(args.worker, args.threads, args.images, args.repeat)
         return
-    notebook = None if args.skip_notebook else run_notebook(NOTEBOOK)
+    if args.execute:
+        execute(args.execute)
+        return
+    paths = [] if args.skip_notebook else [os.path.abspath(p) for p in args.notebooks or NOTEBOOKS]
+    notebooks = {}
+    for path in paths:
+        notebooks[path] = run_notebook(path)
+        print(f"{os.path.relpath(path, ROOT)}: {notebooks[path][0]:.0f} s, "
+              f"{notebooks[path][1]:,.0f} MB", flush=True)
     speeds = {"chapter": throughput("chapter", args)}
     if args.compare_default:
         speeds["default"] = throughput("default", args)
-    text = report(args, notebook, speeds)
+    text = report(args, notebooks, speeds)
     print(text)
     with open(args.out, "w") as handle:
         handle.write(text)

@@ -1,11 +1,13 @@
 """The book's structure: every page exists, every notebook is in the book, set up and executed."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from run_alone import INSTALL_LINE
 
 ROOT = Path(__file__).resolve().parent.parent
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -33,6 +35,7 @@ def test_notebook_is_set_up_and_committed_with_outputs(path):
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     first = code[0]
     assert SETUP_LINE in "".join(first["source"]), "the first code cell is the course's set-up"
+    assert INSTALL_LINE.search("".join(first["source"])), "the set-up cell installs the package on Colab"
     assert "remove-cell" in first["metadata"].get("tags", []), "the set-up cell is hidden"
     never_run = [i for i, c in enumerate(code) if "".join(c["source"]).strip() and c["execution_count"] is None]
     assert not never_run, f"code cells never executed: {never_run}"
@@ -55,3 +58,57 @@ def test_no_data_files_are_tracked():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     data = [f for f in tracked if f.endswith((".npz", ".npy", ".pkl", ".gz", ".h5", ".keras"))]
     assert not data, f"data files must not be committed: {data}"
+
+
+# ---------------------------------------------------------------- figures a reader can't see
+
+HIDDEN_OUTPUT_TAGS = {"remove-output", "remove-cell"}  # outputs the book never renders
+GLUE_FIGURE = re.compile(r"```\{glue:figure\}[^\n]*\n(?P<body>.*?)```", re.S)
+MARKDOWN_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)]+)\)")
+
+
+def _real_alt(alt):
+    """Alt text that describes: not empty, not a file name."""
+    alt = (alt or "").strip()
+    return len(alt) >= 15 and not re.fullmatch(r"[\w./-]+\.(png|gif|jpe?g|svg)", alt)
+
+
+def figures_without_alt_text(notebook):
+    """Every figure of ``notebook`` that the book would render without alt text or caption."""
+    missing = []
+    for number, cell in enumerate(notebook["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            for figure in GLUE_FIGURE.finditer(source):
+                options = dict(re.findall(r"^:(\w+):\s*(.*)$", figure["body"], re.M))
+                caption = re.sub(r"^:\w+:.*$", "", figure["body"], flags=re.M).strip()
+                if not _real_alt(options.get("alt")) or not caption:
+                    missing.append(f"cell {number}: a glue:figure without :alt: or caption")
+            for image in MARKDOWN_IMAGE.finditer(source):
+                if not _real_alt(image["alt"]):
+                    missing.append(f"cell {number}: image {image['src']} without alt text")
+            continue
+        if cell["cell_type"] != "code" or HIDDEN_OUTPUT_TAGS & set(cell["metadata"].get("tags", [])):
+            continue
+        shows_image = any(key.startswith("image/") for output in cell.get("outputs", [])
+                          for key in output.get("data", {}))
+        mystnb = cell["metadata"].get("mystnb", {})
+        if shows_image and not (_real_alt(mystnb.get("image", {}).get("alt"))
+                                and mystnb.get("figure", {}).get("caption")):
+            missing.append(f"cell {number}: a figure output without mystnb image alt and figure caption")
+    return missing
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_the_book_shows_has_alt_text_and_a_caption(path):
+    missing = figures_without_alt_text(json.loads(path.read_text()))
+    assert not missing, "\n".join(missing)
+
+
+def test_the_alt_text_check_catches_a_bare_figure():
+    bare = {"cells": [{"cell_type": "code", "source": ["plt.show()"], "metadata": {},
+                       "outputs": [{"output_type": "display_data", "data": {"image/png": "iVBOR"}}]},
+                      {"cell_type": "markdown", "source": ["![](figures/conv_sliding.gif)"], "metadata": {}},
+                      {"cell_type": "markdown", "metadata": {},
+                       "source": ["```{glue:figure} fig\n:alt: fig.png\n\nA caption.\n```"]}]}
+    assert len(figures_without_alt_text(bare)) == 3

@@ -1,0 +1,157 @@
+"""Run each notebook alone in an empty folder, as Colab opens it: the readers' environment check.
+
+``make reader-check`` builds a separate virtual environment from ``binder/requirements.txt``
+(what Binder installs: TensorFlow, Keras, NumPy, matplotlib, ipywidgets, the kernel and the
+labs' test tools; no MyST-NB, no jupyter-book) and runs this script with it::
+
+    _build/reader-venv/bin/python tests/run_alone.py chapters/*.ipynb labs/*/*.ipynb
+
+For every notebook it
+
+1. uninstalls the course package, so the environment has only what Colab has;
+2. copies the notebook, and nothing else, into a new empty folder;
+3. rewrites the install line of its set-up cell (``%pip install "cnn-course @ git+https://..."``)
+   to install a wheel built from this checkout instead, since CI cannot reach GitHub;
+4. executes it there, top to bottom, in a fresh kernel, and records the wall time and the
+   kernel's peak memory (``ru_maxrss`` of the finished child processes).
+
+It fails when a cell raises, when a notebook has no Colab install line, when MyST-NB or
+jupyter-book is importable (the check would then not be testing the readers' path), or when a
+notebook's peak memory reaches Binder's limit (mybinder restarts a kernel above 2 GB). The
+results are printed and written as JSON (``--report``).
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BINDER_MEMORY_LIMIT_MB = 2048
+# The set-up cell's install line: the package from GitHub, perhaps with extras.
+INSTALL_LINE = re.compile(r'%pip install -q "cnn-course(\[[^\]]*\])? @ git\+[^"]+"')
+
+
+def build_wheel(out_dir):
+    """Build the course package's wheel from this checkout; return its path."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--wheel-dir", str(out_dir), str(ROOT)], check=True)
+    (wheel,) = Path(out_dir).glob("cnn_course-*.whl")
+    return wheel
+
+
+def install_from_wheel(source, wheel):
+    """``source`` with its Colab install line pointing at ``wheel``; ValueError if it has none."""
+    if not INSTALL_LINE.search(source):
+        raise ValueError("the set-up cell has no Colab install line "
+                         '(%pip install -q "cnn-course @ git+https://...")')
+    return INSTALL_LINE.sub(lambda m: f'%pip install -q "cnn-course{m.group(1) or ""} @ {wheel.as_uri()}"',
+                            source, count=1)
+
+
+def execute_alone(notebook, wheel, timeout):
+    """Run ``notebook`` alone in an empty folder in a fresh process; return its result row."""
+    subprocess.run([sys.executable, "-m", "pip", "uninstall", "--quiet", "--yes", "cnn-course"],
+                   check=True, capture_output=True)
+    with tempfile.TemporaryDirectory(prefix="alone-") as folder:
+        copy = Path(folder) / notebook.name
+        shutil.copyfile(notebook, copy)
+        start = time.perf_counter()
+        # A process of its own per notebook, so ru_maxrss of its children is this kernel's peak.
+        done = subprocess.run([sys.executable, __file__, "--worker", str(copy), "--wheel", str(wheel),
+                               "--timeout", str(timeout)], capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        left = sorted(p.name for p in Path(folder).iterdir() if p.name != notebook.name)
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        result = {"error": f"the worker crashed:\n{done.stderr[-3000:]}", "peak_mb": None}
+    return {"notebook": str(notebook.relative_to(ROOT)), "seconds": round(seconds, 1),
+            "files_written": left, **result}
+
+
+def worker(path, wheel, timeout):
+    """Execute one notebook in place (its folder is the kernel's working directory)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    error = None
+    try:
+        nb.cells[0].source = install_from_wheel(nb.cells[0].source, Path(wheel))
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    except CellExecutionError as failure:
+        error = str(failure)[-3000:]
+    except Exception as failure:  # a timeout, a dead kernel, no install line
+        error = f"{type(failure).__name__}: {failure}"[-3000:]
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KB on Linux
+    if error is None and not _installed("cnn-course"):
+        error = "the set-up cell did not install the course package"
+    print(json.dumps({"error": error, "peak_mb": round(peak_mb)}))
+
+
+def _installed(distribution):
+    """Whether ``distribution`` is installed now (asked in a new process: no stale caches)."""
+    return subprocess.run([sys.executable, "-m", "pip", "show", "--quiet", distribution],
+                          capture_output=True).returncode == 0
+
+
+def check_environment():
+    """The readers' environment must not have the book's toolchain; return what is wrong."""
+    import importlib.util
+
+    return [f"{name} is installed here, but Colab and Binder do not have it"
+            for name in ("myst_nb", "jupyter_book", "nbval", "sphinx")
+            if importlib.util.find_spec(name) is not None]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--report", type=Path, help="write the results to this JSON file")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--wheel", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.wheel, args.timeout)
+        return 0
+    if not args.notebooks:
+        parser.error("give the notebooks to run")
+
+    problems = check_environment()
+    if problems:  # also keeps this script from uninstalling the package from the authors' .venv
+        sys.exit("not a readers' environment (make reader-check builds one):\n" + "\n".join(problems))
+    rows = []
+    with tempfile.TemporaryDirectory() as wheel_dir:
+        wheel = build_wheel(wheel_dir)
+        for notebook in args.notebooks:
+            row = execute_alone(notebook.resolve(), wheel, args.timeout)
+            rows.append(row)
+            status = "ok" if row["error"] is None else "FAILED"
+            print(f"{row['notebook']:55} {row['seconds']:7.1f} s {row['peak_mb'] or 0:6} MB  {status}",
+                  flush=True)
+            if row["error"]:
+                problems.append(f"{row['notebook']}: {row['error']}")
+            elif row["peak_mb"] >= BINDER_MEMORY_LIMIT_MB:
+                problems.append(f"{row['notebook']}: peak memory {row['peak_mb']} MB, "
+                                f"at or above Binder's {BINDER_MEMORY_LIMIT_MB} MB")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps({"notebooks": rows, "problems": problems}, indent=2))
+    for problem in problems:
+        print(f"\n{problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
