@@ -52,7 +52,11 @@ def glue(name, value, display=True):
     The book is built with MyST-NB, which pastes glued values into the text. Colab and
     Binder have no MyST-NB: there the notebook shows the value instead, so a reader who
     runs it sees every number the prose refers to (``name = value``) and every figure.
+    A NumPy scalar is glued as the Python number it holds: the prose shows ``213``, never
+    ``np.int64(213)``.
     """
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ModuleNotFoundError:

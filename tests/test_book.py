@@ -3,11 +3,15 @@
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from run_alone import INSTALL_LINE
+
+from cnn_course.notebook import glue
 
 ROOT = Path(__file__).resolve().parent.parent
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -112,3 +116,38 @@ def test_the_alt_text_check_catches_a_bare_figure():
                       {"cell_type": "markdown", "metadata": {},
                        "source": ["```{glue:figure} fig\n:alt: fig.png\n\nA caption.\n```"]}]}
     assert len(figures_without_alt_text(bare)) == 3
+
+
+# ---------------------------------------------------------------- glued values as prose shows them
+
+GLUE_REFERENCE = re.compile(r"\{glue(?::(?P<role>\w+))?\}`(?P<key>[^`:]+)")
+
+
+def glued_values(notebook):
+    """``{name: text/plain}`` of every value a notebook glues."""
+    values = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                values[name] = "".join(text)
+    return values
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_glued_values_read_as_prose(path):
+    notebook = json.loads(path.read_text())
+    values = glued_values(notebook)
+    reprs = {name: text for name, text in values.items() if re.match(r"np\.\w+\(", text)}
+    assert not reprs, f"NumPy reprs would show in the prose; glue int() or float(): {reprs}"
+    markdown = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    quoted = [m["key"] for m in GLUE_REFERENCE.finditer(markdown)
+              if m["role"] in (None, "", "any") and values.get(m["key"], "")[:1] in ("'", '"')]
+    assert not quoted, f"{{glue:}} shows a string with its quotes; use {{glue:text}}: {quoted}"
+
+
+def test_without_myst_nb_glue_shows_plain_numbers(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as on Colab: no MyST-NB to import
+    glue("count", np.int64(213), display=False)
+    assert capsys.readouterr().out == "count = 213\n"
