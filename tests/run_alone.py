@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BINDER_MEMORY_LIMIT_MB = 2048
 # The set-up cell's install line: the package from GitHub, perhaps with extras.
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks
 INSTALL_LINE = re.compile(r'%pip install -q "cnn-course(\[[^\]]*\])? @ git\+[^"]+"')
 
 
@@ -90,7 +91,7 @@ def worker(path, wheel, timeout):
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(Path(path).parent)}}).execute()
     except CellExecutionError as failure:
-        error = str(failure)[-3000:]
+        error = ANSI_COLOUR.sub("", str(failure))[-3000:]
     except Exception as failure:  # a timeout, a dead kernel, no install line
         error = f"{type(failure).__name__}: {failure}"[-3000:]
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KB on Linux
