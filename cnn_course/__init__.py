@@ -8,7 +8,8 @@ Used everywhere:
 - :mod:`cnn_course.data` -- loading MNIST, offline or online (chapter 1).
 - :mod:`cnn_course.plotting` -- figures that more than one chapter draws.
 - :mod:`cnn_course.checks` -- input validation that raises clear ``ValueError`` messages.
-- :mod:`cnn_course.labs` -- lab starters generated from solutions, grading, notebook checks.
+- :mod:`cnn_course.labs` -- what a lab notebook calls: its starter, checks, the graded tests.
+- :mod:`cnn_course.grading` -- the grading itself: starters, the pytest plugin, the runner.
 
 By topic, in the order the chapters need them:
 
@@ -23,8 +24,9 @@ TensorFlow is imported only inside the functions that need it, so importing this
 package is quick.
 """
 
+from . import labs
 from .data import load_mnist
 from .notebook import setup_notebook
 
-__all__ = ["load_mnist", "setup_notebook"]
+__all__ = ["labs", "load_mnist", "setup_notebook"]
 __version__ = "0.1.0"
