@@ -41,6 +41,8 @@ def fetch_starter(lab, folder="."):
     copied or the file already there was kept. Returns the path of ``labN.py`` in ``folder``.
     """
     source = starter_path(find_lab(lab))
+    if not Path(folder).is_dir():
+        raise ValueError(f"folder must be an existing folder; got {str(folder)!r}")
     target = Path(folder) / source.name
     if target.exists():
         print(f"{target.name} is already here: kept as it is (an existing file is never overwritten).")

@@ -150,6 +150,11 @@ def test_fetch_starter_copies_once_and_never_overwrites(tmp_path, capsys):
     assert "copied" in first and "never overwritten" in second
 
 
+def test_fetch_starter_into_a_missing_folder_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match=r"folder must be an existing folder; got '.*nowhere'"):
+        labs.fetch_starter("lab1", tmp_path / "nowhere")
+
+
 def test_grade_command_writes_csv(tmp_path):
     submissions = tmp_path / "submissions"
     submissions.mkdir()
