@@ -24,9 +24,19 @@ TensorFlow is imported only inside the functions that need it, so importing this
 package is quick.
 """
 
-from . import labs
 from .data import load_mnist
 from .notebook import setup_notebook
 
-__all__ = ["labs", "load_mnist", "setup_notebook"]
+__all__ = ["load_mnist", "setup_notebook"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``cnn_course.labs`` without importing it first (a lab notebook's set-up cell calls
+    ``cnn_course.labs.fetch_starter``). Imported on first use rather than above, so that
+    ``python -m cnn_course.labs`` does not find it already imported."""
+    if name == "labs":
+        import importlib
+
+        return importlib.import_module(".labs", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
