@@ -8,6 +8,7 @@ per file means one student's crash, hang or global state cannot touch another's 
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -96,8 +97,10 @@ def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), cwd=None):
             raise ValueError(f"lab_file must be an existing Python file; got {str(lab_file)!r}")
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
+        # hypothesis keeps a cache in .hypothesis/: in the temporary folder, not the student's
+        env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(Path(tmp) / ".hypothesis")}
         run = subprocess.run(pytest_command(test_path(lab_dir), lab_file, report, timeout, extra),
-                             cwd=cwd, capture_output=True, text=True, check=False)
+                             cwd=cwd, env=env, capture_output=True, text=True, check=False)
         tests = json.loads(report.read_text())["tests"] if report.is_file() else []
     return LabResult(
         lab=lab_module_name(lab_dir),
