@@ -55,7 +55,6 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import datetime  # noqa: E402
-import importlib.util  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
 import timeit  # noqa: E402
@@ -63,6 +62,8 @@ import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+from cnn_course.grading.runner import load_module  # noqa: E402
 
 tf.config.threading.set_intra_op_parallelism_threads(ARGS.threads)
 tf.config.threading.set_inter_op_parallelism_threads(ARGS.threads)
@@ -74,12 +75,6 @@ TARGET_FORWARD, TARGET_BOTH = 1.5, 2.0
 README_START, README_END = "<!-- conv-benchmark:start", "<!-- conv-benchmark:end -->"
 
 
-def load(path, name):
-    """Import a lab's file by path (the labs are folders, not packages)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def loop_conv2d(x, w, b):
@@ -123,7 +118,7 @@ def cpu_name():
 
 
 def main():
-    lab3 = load(ARGS.lab_file, "lab3_under_test")
+    lab3 = load_module(ARGS.lab_file, "lab3_under_test")
     try:
         tiny = np.zeros((1, 3, 3, 1), dtype=np.float32)
         lab3.conv2d_backward(lab3.conv2d(tiny, tiny.reshape(3, 3, 1, 1)), tiny, tiny.reshape(3, 3, 1, 1))
@@ -133,7 +128,7 @@ def main():
     # Loop versions for contrast: always the 4-loop one, and lab 2's solution when present.
     loops = {"4 loops": loop_conv2d}
     if os.path.isfile(lab2_path):
-        loops["lab 2 (pixel loop)"] = load(lab2_path, "lab2_solution").conv2d
+        loops["lab 2 (pixel loop)"] = load_module(lab2_path, "lab2_solution").conv2d
 
     rng = np.random.default_rng(0)
     load_before = os.getloadavg()

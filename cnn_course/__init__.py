@@ -8,7 +8,8 @@ Used everywhere:
 - :mod:`cnn_course.data` -- loading MNIST, offline or online (chapter 1).
 - :mod:`cnn_course.plotting` -- figures that more than one chapter draws.
 - :mod:`cnn_course.checks` -- input validation that raises clear ``ValueError`` messages.
-- :mod:`cnn_course.labs` -- lab starters generated from solutions, grading, notebook checks.
+- :mod:`cnn_course.labs` -- what a lab notebook calls: its starter, checks, the graded tests.
+- :mod:`cnn_course.grading` -- the grading itself: starters, the pytest plugin, the runner.
 
 By topic, in the order the chapters need them:
 
@@ -28,3 +29,14 @@ from .notebook import setup_notebook
 
 __all__ = ["load_mnist", "setup_notebook"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``cnn_course.labs`` without importing it first (a lab notebook's set-up cell calls
+    ``cnn_course.labs.fetch_starter``). Imported on first use rather than above, so that
+    ``python -m cnn_course.labs`` does not find it already imported."""
+    if name == "labs":
+        import importlib
+
+        return importlib.import_module(".labs", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,100 +1,81 @@
-"""Labs: one source of truth, a generated starter, and checks for the lab notebooks.
+"""Labs: what students and instructors call, from a notebook or the command line.
 
-Each lab lives in ``labs/labN_topic/``. The instructor writes ``solution.py`` with every
-piece of work for the student fenced by marker lines::
+In a lab notebook (Jupyter, Colab or Binder)::
 
-    def normalize(images):
-        \"\"\"Docstring the student keeps.\"\"\"
-        # BEGIN SOLUTION
-        ...
-        # END SOLUTION
-
-:func:`make_starter` replaces each fenced region by ``# YOUR CODE HERE`` and
-``raise NotImplementedError``, giving ``labN.py``, the file students edit and hand in.
+    cnn_course.labs.fetch_starter("lab2")   # put the starter lab2.py here, unless it is here
+    check("pad keeps the dtype", lambda: ...)   # one quick check: prints ✓ or ✗ and why
+    cnn_course.labs.run_tests("lab2")       # the graded tests on ./lab2.py: ✓/✗ and points
 
 Command line (from the repository's root)::
 
     python -m cnn_course.labs generate      # write every labs/*/labN.py from solution.py
     python -m cnn_course.labs check         # exit 1 if a committed starter is stale
     python -m cnn_course.labs grade lab1 submissions/ --out grades/lab1.csv
+
+Grading itself (the pytest plugin, the runner, the starters) lives in :mod:`cnn_course.grading`.
 """
 
 import argparse
 import csv
 import json
-import re
-import subprocess
+import shutil
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 
 import numpy as np
 
-BEGIN = "# BEGIN SOLUTION"
-END = "# END SOLUTION"
-HEADER = (
-    '# Lab starter: generated from solution.py by `python -m cnn_course.labs generate`.\n'
-    '# Write your code where it says "YOUR CODE HERE"; keep the function names and signatures.\n'
-)
+from .grading.runner import run_lab_tests
+from .grading.starters import find_lab, lab_dirs, make_starter, stale_starters, starter_path
+
+__all__ = ["check", "fetch_starter", "run_tests", "grade", "make_starter", "lab_dirs",
+           "starter_path", "find_lab", "stale_starters"]
 
 
-def make_starter(solution_source):
-    """Return the student's starter: ``solution_source`` with every solution region replaced.
+# ---------------------------------------------------------------- a lab notebook's set-up
 
-    Raises ``ValueError`` on unbalanced or nested markers, so a typo in a solution file is
-    caught when its starter is generated rather than by a student.
+def fetch_starter(lab, folder="."):
+    """Copy lab ``lab``'s starter (``labN.py``) into ``folder`` unless a file of that name is there.
+
+    A student's file is never overwritten: the printed line says whether the starter was
+    copied or the file already there was kept. Returns the path of ``labN.py`` in ``folder``.
     """
-    out, inside, opened_at = [HEADER], False, 0
-    for number, line in enumerate(solution_source.splitlines(keepends=True), start=1):
-        stripped = line.strip()
-        if stripped == BEGIN:
-            if inside:
-                raise ValueError(f"line {number}: {BEGIN!r} inside the region opened on line {opened_at}")
-            inside, opened_at = True, number
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}# YOUR CODE HERE\n")
-            out.append(f"{indent}raise NotImplementedError\n")
-        elif stripped == END:
-            if not inside:
-                raise ValueError(f"line {number}: {END!r} without a matching {BEGIN!r}")
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"line {opened_at}: {BEGIN!r} is never closed by {END!r}")
-    return "".join(out)
+    source = starter_path(find_lab(lab))
+    if not Path(folder).is_dir():
+        raise ValueError(f"folder must be an existing folder; got {str(folder)!r}")
+    target = Path(folder) / source.name
+    if target.exists():
+        print(f"{target.name} is already here: kept as it is (an existing file is never overwritten).")
+    else:
+        shutil.copyfile(source, target)
+        print(f"{target.name}: the starter, copied here. Write your code in it.")
+    return target
 
 
-def lab_dirs(root="labs"):
-    """Every lab folder under ``root``: the folders that hold a ``solution.py``."""
-    return sorted(path.parent for path in Path(root).glob("lab*/solution.py"))
+# ---------------------------------------------------------------- the graded tests, from a notebook
 
+def run_tests(lab, lab_file=None, timeout=None):
+    """Run lab ``lab``'s graded tests on ``lab_file`` (default: ``labN.py`` in the working
+    directory), print one line per test (✓, or ✗ and why) and the points, and return the
+    :class:`~cnn_course.grading.runner.LabResult`.
 
-def starter_path(lab_dir):
-    """``labs/lab1_pixels`` -> ``labs/lab1_pixels/lab1.py``."""
-    lab_dir = Path(lab_dir)
-    number = re.match(r"lab(\d+)", lab_dir.name)
-    if number is None:
-        raise ValueError(f"lab folder names start with 'lab' and a number; got {lab_dir.name!r}")
-    return lab_dir / f"lab{number.group(1)}.py"
-
-
-def find_lab(name, root="labs"):
-    """The lab folder for ``name``: ``"lab1"``, ``"1"`` or ``"lab1_pixels"``."""
-    wanted = name if name.startswith("lab") else f"lab{name}"
-    for lab_dir in lab_dirs(root):
-        if lab_dir.name == wanted or starter_path(lab_dir).stem == wanted:
-            return lab_dir
-    known = ", ".join(starter_path(d).stem for d in lab_dirs(root))
-    raise ValueError(f"lab must be one of {known}; got {name!r}")
-
-
-def stale_starters(root="labs"):
-    """The starters whose committed text differs from what :func:`make_starter` generates."""
-    return [starter_path(d) for d in lab_dirs(root)
-            if not starter_path(d).is_file()
-            or starter_path(d).read_text() != make_starter((d / "solution.py").read_text())]
+    The tests run in a separate process, on the file as saved, so the result is what the
+    instructor's grading gives. Raises ``ValueError`` for an unknown lab or a missing file.
+    """
+    lab_dir = find_lab(lab)
+    lab_file = Path(lab_file if lab_file is not None else starter_path(lab_dir).name)
+    if not lab_file.is_file():
+        raise ValueError(f"lab_file must be your {starter_path(lab_dir).name}; got {str(lab_file)!r}, "
+                         f"which does not exist in {Path.cwd()} (run the notebook's set-up cell first)")
+    result = run_lab_tests(lab_dir.name, lab_file, timeout=timeout)
+    if not result.tests:
+        print(f"✗ the graded tests did not run; pytest said:\n{result.output}")
+    for test in result.tests:
+        unit = "point" if test.points == 1 else "points"
+        line = f"{'✓' if test.passed else '✗'} {test.name} ({test.points} {unit})"
+        print(line + (f": {test.reason}" if test.reason else ""))
+    print(result.summary())
+    return result
 
 
 # ---------------------------------------------------------------- checks in lab notebooks
@@ -169,36 +150,22 @@ def _report(passed, description, detail):
 def grade(lab, submissions, out=None, timeout=120):
     """Grade each submission (a ``.py`` file, or a folder of them) with the lab's tests.
 
-    Runs ``pytest tests/labs/test_labN.py --lab-file SUBMISSION`` once per file, in a
-    separate process so one student's crash cannot touch another's grade, and returns rows
-    ``{"submission", "points", "max_points", "passed", "failed"}``; with ``out``, also
-    writes them as CSV (one row per submission) and a JSON file per-test beside it.
+    Each file is graded in its own process (:func:`cnn_course.grading.runner.run_lab_tests`),
+    so one student's crash cannot touch another's grade. Returns rows
+    ``{"submission", "points", "max_points", "passed", "failed"}``; with ``out``, also writes
+    them as CSV (one row per submission) and every test's result as JSON beside it.
     """
-    lab_dir = find_lab(lab)
-    test_file = Path("tests/labs") / f"test_{starter_path(lab_dir).stem}.py"
+    find_lab(lab)  # an unknown lab is an error before any grading starts
     files = []
     for item in map(Path, submissions):
         files.extend(sorted(item.glob("*.py")) if item.is_dir() else [item])
     rows, details = [], {}
     for path in files:
-        with tempfile.TemporaryDirectory() as tmp:
-            report = Path(tmp) / "report.json"
-            subprocess.run(
-                [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider",
-                 f"--lab-file={path}", f"--grade-report={report}", f"--lab-timeout={timeout}"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
-            )
-            result = json.loads(report.read_text()) if report.is_file() else {"tests": []}
-        tests = result["tests"]
-        rows.append({
-            "submission": str(path),
-            "points": sum(t["points"] for t in tests if t["passed"]),
-            "max_points": sum(t["points"] for t in tests),
-            "passed": sum(t["passed"] for t in tests),
-            "failed": sum(not t["passed"] for t in tests),
-        })
-        details[str(path)] = tests
-        print(f"{path}: {rows[-1]['points']}/{rows[-1]['max_points']} points")
+        result = run_lab_tests(lab, path, timeout=timeout)
+        rows.append({"submission": str(path), "points": result.points, "max_points": result.max_points,
+                     "passed": result.passed, "failed": result.failed})
+        details[str(path)] = [vars(test) for test in result.tests]
+        print(f"{path}: {result.points}/{result.max_points} points")
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)

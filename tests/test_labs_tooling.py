@@ -1,6 +1,6 @@
-"""The lab machinery: starters are generated from solutions and graded to zero."""
+"""The lab machinery: starters are generated from solutions, solutions earn every point,
+starters earn none, and grading survives whatever a student's file does."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -8,15 +8,24 @@ from pathlib import Path
 import pytest
 
 from cnn_course import labs
+from cnn_course.grading import runner, starters
+from cnn_course.grading.runner import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
+LAB_DIRS = labs.lab_dirs(ROOT / "labs")
+LAB1_SOLUTION = ROOT / "labs/lab1_pixels/solution.py"
 
 
-def test_committed_starters_are_up_to_date(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    assert labs.lab_dirs(), "no labs found"
-    stale = labs.stale_starters()
+def test_committed_starters_are_up_to_date():
+    assert LAB_DIRS, "no labs found"
+    stale = labs.stale_starters(ROOT / "labs")
     assert not stale, f"regenerate with `python -m cnn_course.labs generate`: {stale}"
+
+
+def test_check_command_passes_from_the_repository_root():
+    run = subprocess.run([sys.executable, "-m", "cnn_course.labs", "check"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_make_starter_replaces_regions_keeping_indentation():
@@ -37,60 +46,119 @@ def test_make_starter_rejects_unbalanced_markers(source):
         labs.make_starter(source)
 
 
-def test_starters_have_no_solution_code(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    for lab_dir in labs.lab_dirs():
+def test_starters_have_no_solution_code():
+    for lab_dir in LAB_DIRS:
         text = labs.starter_path(lab_dir).read_text()
         assert "BEGIN SOLUTION" not in text and "NotImplementedError" in text
 
 
-def grade(test_file, lab_file, tmp_path):
-    report = tmp_path / "report.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider",
-         f"--lab-file={lab_file}", f"--grade-report={report}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-    )
-    return run, json.loads(report.read_text())["tests"]
+def test_every_lab_folder_has_its_starter_tests_and_notebook():
+    for lab_dir in LAB_DIRS:
+        assert (lab_dir / "solution.py").is_file() and labs.starter_path(lab_dir).is_file()
+        assert starters.test_path(lab_dir).is_file() and (lab_dir / f"{lab_dir.name}.ipynb").is_file()
 
 
-@pytest.mark.parametrize("lab_dir", labs.lab_dirs(ROOT / "labs"), ids=lambda d: d.name)
-def test_starter_grades_to_zero_without_internal_errors(lab_dir, tmp_path):
-    starter = labs.starter_path(lab_dir)
-    run, tests = grade(ROOT / "tests/labs" / f"test_{starter.stem}.py", starter, tmp_path)
-    assert tests and not any(t["passed"] for t in tests), run.stdout[-3000:]
-    assert "INTERNALERROR" not in run.stdout + run.stderr
-    assert " 0/" in run.stdout  # the points line: nothing earned
+@pytest.mark.parametrize("name", ["lab9", "9", "pixels", ""])
+def test_an_unknown_lab_is_a_value_error_naming_the_known_ones(name):
+    with pytest.raises(ValueError, match=r"lab must be one of lab1, lab2.*got"):
+        labs.find_lab(name)
+
+
+def test_find_lab_accepts_number_short_and_folder_names():
+    assert labs.find_lab("2") == labs.find_lab("lab2") == labs.find_lab("lab2_conv_forward")
+
+
+# ---------------------------------------------------------------- the loader
+
+def test_load_module_registers_the_module_while_it_executes(tmp_path):
+    path = tmp_path / "student.py"
+    path.write_text("import sys\nSEEN = sys.modules.get('lab_under_test') is not None\n")
+    module = load_module(path, "lab_under_test")
+    try:
+        assert module.SEEN and sys.modules["lab_under_test"] is module
+    finally:
+        sys.modules.pop("lab_under_test", None)
+
+
+def test_load_module_forgets_a_module_that_fails_to_execute(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("raise RuntimeError('at import')\n")
+    with pytest.raises(RuntimeError):
+        load_module(path, "lab_that_fails")
+    assert "lab_that_fails" not in sys.modules
+
+
+# ---------------------------------------------------------------- grading, through the runner
+
+@pytest.mark.parametrize("lab_dir", LAB_DIRS, ids=lambda d: d.name)
+def test_solution_earns_every_point(lab_dir):
+    result = runner.run_lab_tests(lab_dir.name)
+    assert result.tests, result.output
+    failed = [f"{t.name}: {t.reason}" for t in result.tests if not t.passed]
+    assert not failed, "\n".join(failed)
+    assert result.points == result.max_points > 0
+
+
+@pytest.mark.parametrize("lab_dir", LAB_DIRS, ids=lambda d: d.name)
+def test_starter_grades_to_zero_without_internal_errors(lab_dir):
+    result = runner.run_lab_tests(lab_dir.name, labs.starter_path(lab_dir))
+    assert result.tests and result.points == 0, result.output
+    assert all(t.reason for t in result.tests), "every failed test says why"
+    assert "INTERNALERROR" not in result.output
 
 
 def test_a_file_that_does_not_import_fails_every_test_but_is_graded(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("def normalize(images:\n")  # a syntax error
-    run, tests = grade(ROOT / "tests/labs/test_lab1.py", broken, tmp_path)
-    assert tests and not any(t["passed"] for t in tests)
-    assert "INTERNALERROR" not in run.stdout + run.stderr
-    assert "could not import" in run.stdout
+    result = runner.run_lab_tests("lab1", broken)
+    assert result.tests and result.points == 0
+    assert "INTERNALERROR" not in result.output
+    assert all("could not import" in t.reason for t in result.tests)
 
 
 def test_a_hanging_function_is_a_failed_test(tmp_path):
-    solution = (ROOT / "labs/lab1_pixels/solution.py").read_text()
     hanging = tmp_path / "hanging.py"
-    hanging.write_text(solution + "\n\ndef to_batch(image):\n    while True:\n        pass\n")
-    report = tmp_path / "report.json"
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/labs/test_lab1.py", "-q", "-p", "no:cacheprovider",
-         "-k", "to_batch", f"--lab-file={hanging}", f"--grade-report={report}", "--lab-timeout=3"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    tests = json.loads(report.read_text())["tests"]
-    assert tests and not any(t["passed"] for t in tests)
+    hanging.write_text(LAB1_SOLUTION.read_text() + "\n\ndef to_batch(image):\n    while True:\n        pass\n")
+    result = runner.run_lab_tests("lab1", hanging, timeout=3, extra=["-k", "to_batch"])
+    assert result.tests and not any(t.passed for t in result.tests)
+    assert any("Timeout" in t.reason for t in result.tests)
 
 
-def test_grade_command_writes_csv(tmp_path, monkeypatch):
-    monkeypatch.chdir(ROOT)
+def test_run_tests_prints_a_line_per_test_and_the_points(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lab1.py").write_text(LAB1_SOLUTION.read_text())
+    result = labs.run_tests("lab1")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(result.tests) + 1 and all(line.startswith("✓ test_") for line in lines[:-1])
+    assert lines[-1] == f"lab1: {result.max_points}/{result.max_points} points, " \
+                        f"{len(result.tests)} of {len(result.tests)} tests passed"
+
+
+def test_run_tests_without_the_file_is_a_value_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"lab_file must be your lab1\.py; got 'lab1\.py'"):
+        labs.run_tests("lab1")
+
+
+def test_fetch_starter_copies_once_and_never_overwrites(tmp_path, capsys):
+    target = labs.fetch_starter("lab1", tmp_path)
+    assert target.read_text() == labs.starter_path(labs.find_lab("lab1")).read_text()
+    target.write_text("# my work\n")
+    labs.fetch_starter("lab1", tmp_path)
+    assert target.read_text() == "# my work\n"
+    first, second = capsys.readouterr().out.splitlines()
+    assert "copied" in first and "never overwritten" in second
+
+
+def test_fetch_starter_into_a_missing_folder_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match=r"folder must be an existing folder; got '.*nowhere'"):
+        labs.fetch_starter("lab1", tmp_path / "nowhere")
+
+
+def test_grade_command_writes_csv(tmp_path):
     submissions = tmp_path / "submissions"
     submissions.mkdir()
-    (submissions / "alice.py").write_text((ROOT / "labs/lab1_pixels/solution.py").read_text())
+    (submissions / "alice.py").write_text(LAB1_SOLUTION.read_text())
     (submissions / "bob.py").write_text((ROOT / "labs/lab1_pixels/lab1.py").read_text())
     rows = labs.grade("lab1", [submissions], out=tmp_path / "grades.csv")
     by_name = {Path(r["submission"]).name: r for r in rows}

@@ -1,11 +1,11 @@
 """Lab 1 (pixels and tensors): run against the solution, or grade a student's file with
-``pytest tests/labs/test_lab1.py --lab-file path/to/lab1.py``."""
+``cnn_course.labs.run_tests("lab1")`` in the notebook, or
+``python -m cnn_course.labs grade lab1 path/to/lab1.py``."""
 
 import keras
 import numpy as np
 import pytest
 
-LAB = "lab1_pixels"
 pytestmark = pytest.mark.timeout(60)
 
 RNG = np.random.default_rng(0)

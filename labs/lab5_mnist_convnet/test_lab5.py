@@ -1,5 +1,6 @@
 """Lab 5 (build and train the MNIST convnet): run against the solution, or grade a student's
-file with ``pytest tests/labs/test_lab5.py --lab-file path/to/lab5.py``.
+file with ``cnn_course.labs.run_tests("lab5")`` in the notebook, or
+``python -m cnn_course.labs grade lab5 path/to/lab5.py``.
 
 The training test is short (4,000 images, 2 epochs, a few seconds on 2 CPU cores). Measured
 with the solution over seeds 0-3: 0.92 to 0.95 test accuracy on 1,000 test images; the
@@ -12,7 +13,6 @@ import pytest
 
 from cnn_course import load_mnist
 
-LAB = "lab5_mnist_convnet"
 pytestmark = pytest.mark.timeout(120)
 
 # (layer type, output shape, parameters): chapter 6's convnet, layer by layer.

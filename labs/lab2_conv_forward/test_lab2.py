@@ -1,5 +1,6 @@
 """Lab 2 (convolution, forward): run against the solution, or grade a student's file with
-``pytest tests/labs/test_lab2.py --lab-file path/to/lab2.py``.
+``cnn_course.labs.run_tests("lab2")`` in the notebook, or
+``python -m cnn_course.labs grade lab2 path/to/lab2.py``.
 
 The oracle is ``tf.nn.conv2d``: same layouts (NHWC, HWIO), same "same" padding.
 """
@@ -8,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracles import tf_conv
 
-LAB = "lab2_conv_forward"
+from cnn_course.grading.oracles import tf_conv
+
 pytestmark = pytest.mark.timeout(60)
 
 # The lab fixture is function-scoped but returns one cached module: safe to share across

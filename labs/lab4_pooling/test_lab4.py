@@ -1,5 +1,6 @@
 """Lab 4 (max and average pooling, forward and backward): run against the solution, or
-grade a student's file with ``pytest tests/labs/test_lab4.py --lab-file path/to/lab4.py``.
+grade a student's file with ``cnn_course.labs.run_tests("lab4")`` in the notebook, or
+``python -m cnn_course.labs grade lab4 path/to/lab4.py``.
 
 Oracles: ``tf.nn.max_pool2d`` / ``tf.nn.avg_pool2d`` for the forward passes,
 ``tf.GradientTape`` and centred finite differences in float64 for the backward passes.
@@ -13,7 +14,6 @@ from hypothesis import strategies as st
 
 from cnn_course.gradcheck import numerical_gradient, relative_error
 
-LAB = "lab4_pooling"
 pytestmark = pytest.mark.timeout(60)
 
 # The `lab` fixture is one module for the whole session, so reusing it across examples is safe.

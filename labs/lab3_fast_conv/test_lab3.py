@@ -1,5 +1,6 @@
 """Lab 3 (fast convolution by im2col, and its gradients): run against the solution, or grade
-a student's file with ``pytest tests/labs/test_lab3.py --lab-file path/to/lab3.py``.
+a student's file with ``cnn_course.labs.run_tests("lab3")`` in the notebook, or
+``python -m cnn_course.labs grade lab3 path/to/lab3.py``.
 
 Two oracles: TensorFlow (``tf.nn.conv2d`` forward, ``tf.GradientTape`` backward) over random
 shapes, strides and paddings, and centred finite differences in float64
@@ -13,11 +14,10 @@ import pytest
 import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracles import tf_conv, tf_conv_grads
 
+from cnn_course.grading.oracles import tf_conv, tf_conv_grads
 from cnn_course.gradcheck import numerical_gradient, relative_error
 
-LAB = "lab3_fast_conv"
 pytestmark = pytest.mark.timeout(60)
 
 # The lab fixture is function-scoped but returns one cached module: safe across examples.

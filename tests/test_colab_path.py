@@ -1,0 +1,108 @@
+"""The labs as Colab and Binder run them: the course installed from a (non-editable) wheel,
+a lab notebook alone in an empty folder, no network.
+
+The wheel is what ``pip install "cnn-course @ git+https://..."`` builds on Colab: it must
+carry each lab's starter and graded tests, and never a solution.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from cnn_course import labs
+from cnn_course.grading import starters
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB_DIRS = labs.lab_dirs(ROOT / "labs")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """The course's wheel, built offline from the working tree (setuptools from the venv)."""
+    # Built from a copy: setuptools writes build/ beside the sources, and a stale build/
+    # could slip old files into the wheel.
+    source = tmp_path_factory.mktemp("source") / "cnn-course"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "_build", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
+                    "--no-index", "-q", "-w", str(out)], check=True, capture_output=True, timeout=300)
+    [path] = out.glob("cnn_course-*.whl")
+    return path
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory):
+    """A folder holding the wheel installed, for PYTHONPATH: the package as Colab has it."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", str(wheel), "--no-deps", "--no-index", "-q",
+                    "--target", str(target)], check=True, capture_output=True, timeout=300)
+    return target
+
+
+def test_the_wheel_carries_each_labs_starter_and_tests_but_no_solution(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for lab_dir in LAB_DIRS:
+            for path in (labs.starter_path(lab_dir), starters.test_path(lab_dir)):
+                packed = f"cnn_course/lab_files/{lab_dir.name}/{path.name}"
+                assert packed in names
+                assert archive.read(packed) == path.read_bytes(), f"{packed} differs from {path}"
+        assert {"cnn_course/grading/plugin.py", "cnn_course/grading/oracles.py"} <= names
+        assert not [n for n in names if n.endswith("solution.py")]
+        leaks = [n for n in names if n.endswith(".py") and b"BEGIN SOLUTION" in archive.read(n)
+                 and not n.endswith("grading/starters.py")]  # the generator names its markers
+        assert not leaks, f"solution regions in the wheel: {leaks}"
+        metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    requires = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist")]
+    assert {"pytest", "pytest-timeout", "hypothesis"} <= set(requires), "unpinned, so Colab keeps its own"
+    assert not [r for r in requires if r.startswith(("tensorflow", "keras"))], "Colab's TensorFlow is used"
+
+
+def run_alone(notebook_path, folder, installed):
+    """Execute a copy of the notebook in ``folder`` (its only other file: what is already
+    there), with the wheel's package importable and no network, and return it executed."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    # where the package was imported from, printed last, so the test can check it
+    notebook.cells.append(nbformat.v4.new_code_cell("print('package at', cnn_course.__file__)"))
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute(env=env)
+    nbformat.write(notebook, folder / notebook_path.name)
+    return notebook
+
+
+def outputs(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o["output_type"] == "stream")
+
+
+@pytest.mark.timeout(900)
+def test_a_lab_notebook_alone_fetches_its_starter_and_grades_it(installed, tmp_path):
+    lab_dir = labs.find_lab("lab1", ROOT / "labs")
+    notebook_path = lab_dir / f"{lab_dir.name}.ipynb"
+    starter = tmp_path / "lab1.py"
+
+    # First run: an empty folder. The set-up cell copies the starter; grading gives 0 points.
+    notebook = run_alone(notebook_path, tmp_path, installed)
+    assert starter.read_text() == labs.starter_path(lab_dir).read_text()
+    assert "lab1.py: the starter, copied here" in outputs(notebook.cells[0])
+    assert f"package at {installed}" in outputs(notebook.cells[-1])
+    grading = outputs(notebook.cells[-2]).splitlines()
+    assert grading[-1].startswith("lab1: 0/") and all(line.startswith("✗") for line in grading[:-1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lab1.py", notebook_path.name], "nothing else written"
+
+    # The student's work (here the solution) replaces the starter: kept, and graded in full.
+    shutil.copyfile(lab_dir / "solution.py", starter)
+    notebook = run_alone(notebook_path, tmp_path, installed)
+    assert "lab1.py is already here" in outputs(notebook.cells[0])
+    assert starter.read_bytes() == (lab_dir / "solution.py").read_bytes()
+    points = outputs(notebook.cells[-2]).splitlines()[-1]
+    earned, total = points.removeprefix("lab1: ").split(" points")[0].split("/")
+    assert earned == total != "0", points
