@@ -128,9 +128,7 @@ def launch(playwright):
 
 @pytest.fixture(scope="module")
 def visits() -> dict[str, Visit]:
-    """Every page at both widths in one browser; screenshots and the JSON report as it goes."""
-    if not PAGES:
-        pytest.fail(f"no pages in {BOOK}: build the book first (`make book`)", pytrace=False)
+    """Every page at both widths in one browser, a screenshot of each; then the JSON report."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     started = time.monotonic()
     results = {page: Visit(page) for page in PAGES}
@@ -242,6 +240,10 @@ def write_report(results: dict[str, Visit], browser_version: str, seconds: float
 def test_page(visits, check, page):
     problems = check(visits[page])
     assert not problems, f"{page}: {check.__name__.replace('_', ' ')}:\n  " + "\n  ".join(problems)
+
+
+def test_the_book_is_built():
+    assert PAGES, f"no pages in {BOOK}: build the book first (`make book`)"
 
 
 def test_index_opens_the_first_page():
