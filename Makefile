@@ -1,7 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make book   create .venv if needed, install, build the HTML into _build/html
 #   make test   the same install, then the whole suite (tests, nbval, the book with -W,
-#               every notebook alone in the readers' environment)
+#               the built book in a browser, every notebook alone in the readers' environment)
 
 VENV   ?= .venv
 PYTHON := $(VENV)/bin/python
@@ -15,12 +15,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(sort $(shell find chapters labs -name "*.ipynb" -not -path "*/.ipynb_checkpoints/*"))
 
-.PHONY: book test install unit-tests notebooks-test book-strict reader-check starters notebooks benchmarks clean
+.PHONY: book test install unit-tests notebooks-test book-strict browser-test reader-check starters notebooks benchmarks clean
 
 book: install
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-test: install unit-tests notebooks-test book-strict reader-check
+test: install unit-tests notebooks-test book-strict browser-test reader-check
 
 install: $(VENV)/.installed
 
@@ -32,7 +32,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 # Lab tests (against the solutions), the helper package, the lab tooling.
 unit-tests: install
-	$(PYTHON) -m pytest tests
+	$(PYTHON) -m pytest tests --ignore=tests/browser
 
 # nbval re-executes every notebook and compares each output with the committed one.
 notebooks-test: install
@@ -43,6 +43,12 @@ notebooks-test: install
 book-strict: install
 	rm -rf _build/html
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# Every page of the fresh build in Chromium (Debian's /usr/bin/chromium, or $$CHROMIUM), offline:
+# no request leaves the book, no script error, math typeset, images described, no sideways
+# scroll on a phone. Screenshots in _build/screenshots, findings in _build/browser-report.json.
+browser-test: book-strict
+	$(PYTHON) -m pytest tests/browser --tb=short
 
 # The readers' way in: a separate environment from binder/requirements.txt (what Binder
 # installs; no MyST-NB, no jupyter-book), and every notebook run alone in an empty folder,

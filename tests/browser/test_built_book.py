@@ -1,0 +1,256 @@
+"""The built book in a real browser, offline: every page of `_build/html` in Chromium.
+
+Run by `make browser-test`, which `make test` runs after the strict book build. Pages are
+opened as file:// URLs, as a reader of a downloaded copy opens them; with the network
+blocked, so that anything fetched from elsewhere (a CDN, a font host) shows up as a
+failure here instead of working quietly on a connected machine. The published site is the
+same folder served over HTTP, which can only load more, not less.
+
+Each page is loaded once at desktop width and once at a phone's (390 px), a screenshot of
+each goes to `_build/screenshots/<page>-desktop.png` and `-phone.png` for a person to look
+at, and `_build/browser-report.json` records what every check found on every page.
+
+Needs Playwright's Python package (pinned in requirements.txt) and a Chromium: Debian's
+`/usr/bin/chromium`, or the one named by $CHROMIUM. Playwright's own browser download is
+not used (CI cannot reach it). Without either the tests fail, saying how to install it.
+"""
+
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import yaml
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOK = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+REPORT = ROOT / "_build" / "browser-report.json"
+AUDIT_JS = (Path(__file__).parent / "page_audit.js").read_text()
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Headless as root in a container; no GPU. Without the background-networking flags Chromium
+# itself calls Google hosts (updates, field trials), which is not the book's doing.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDTHS = {
+    "desktop": dict(viewport={"width": 1280, "height": 900}),
+    "phone": dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True),
+}
+
+# index.html is Jupyter Book's redirect to the first page (a meta refresh), not a page of its
+# own: test_index_opens_the_first_page follows it instead of auditing it.
+REDIRECT = BOOK / "index.html"
+FIRST_PAGE = yaml.safe_load((ROOT / "_toc.yml").read_text())["root"] + ".html"
+PAGES = sorted(path.relative_to(BOOK).as_posix() for path in BOOK.rglob("*.html")
+               if path.relative_to(BOOK).parts[0] not in ("_static", "_sources") and path != REDIRECT)
+
+# Whatever is left of a TeX delimiter after MathJax ran means the math was not typeset.
+RAW_MATH = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{")
+# A value glued into prose with its Python repr instead of its text: numpy scalars
+# (np.int64(213)), tensors, and str values shown with their quotes ('28 × 28').
+PYTHON_REPR = re.compile(r"\bnp\.[a-z]+\d*_?\(|\btf\.Tensor\(|'[^'\n]{0,40}×[^'\n]{0,40}'")
+FILE_NAME = re.compile(r"\S+\.(png|jpe?g|gif|svg|webp|bmp)", re.IGNORECASE)
+
+
+@dataclass
+class Visit:
+    """What one page did and showed in the browser, at both widths."""
+    page: str
+    outside_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    audits: dict[str, dict] = field(default_factory=dict)  # width name -> page_audit.js result
+
+
+def inside_the_book(url: str) -> bool:
+    parsed = urlparse(url)
+    if parsed.scheme in ("data", "blob", "about"):  # made by the page itself, not fetched
+        return True
+    return parsed.scheme == "file" and Path(unquote(parsed.path)).resolve().is_relative_to(BOOK)
+
+
+def book_file(url: str) -> Path | None:
+    parsed = urlparse(url)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
+def open_page(context, page: str, visit: Visit, width: str):
+    """A new tab on `page`, every request outside the book aborted and recorded."""
+    tab = context.new_page()
+
+    def route(request_route):
+        url = request_route.request.url
+        if inside_the_book(url):
+            request_route.continue_()
+        else:
+            visit.outside_requests.append(url)
+            request_route.abort()
+
+    def console(message):
+        if message.type == "error":
+            visit.console_errors.append(f"[{width}] {message.text} ({message.location.get('url')})")
+
+    tab.route("**/*", route)
+    tab.on("console", console)
+    tab.on("pageerror", lambda error: visit.page_errors.append(f"[{width}] {error}"))
+    tab.goto((BOOK / page).as_uri(), wait_until="load")
+    # MathJax typesets after the load event; its fonts load after that.
+    tab.evaluate("""async () => {
+        if (window.MathJax && window.MathJax.startup) await window.MathJax.startup.promise;
+        await document.fonts.ready;
+    }""")
+    return tab
+
+
+def start_playwright():
+    """Playwright's entry point; a failure (not a skip) when it or the browser is missing."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed: `make install` (requirements.txt pins it)",
+                    pytrace=False)
+    if not CHROMIUM.is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's (apt-get install chromium) "
+                    "or set CHROMIUM to a Chromium or Chrome binary", pytrace=False)
+    return sync_playwright()
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+
+
+@pytest.fixture(scope="module")
+def visits() -> dict[str, Visit]:
+    """Every page at both widths in one browser, a screenshot of each; then the JSON report."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    started = time.monotonic()
+    results = {page: Visit(page) for page in PAGES}
+    with start_playwright() as playwright:
+        browser = launch(playwright)
+        for width, options in WIDTHS.items():
+            context = browser.new_context(**options)
+            for page, visit in results.items():
+                tab = open_page(context, page, visit, width)
+                visit.audits[width] = tab.evaluate(AUDIT_JS, options["viewport"]["width"])
+                screenshot = SCREENSHOTS / f"{Path(page).with_suffix('')}-{width}.png"
+                tab.screenshot(path=screenshot, full_page=True)
+                tab.close()
+            context.close()
+        version = browser.version
+        browser.close()
+    write_report(results, version, time.monotonic() - started)
+    return results
+
+
+# The checks. Each takes a page's Visit and returns what is wrong on it, one line per
+# offending request, message or element; the test and the JSON report both use them.
+
+def requests_outside_the_book(visit: Visit) -> list[str]:
+    """The book must work offline and tell no third party who reads it."""
+    return sorted(set(visit.outside_requests))
+
+
+def console_and_page_errors(visit: Visit) -> list[str]:
+    return visit.console_errors + visit.page_errors
+
+
+def in_context(pattern: re.Pattern, text: str) -> list[str]:
+    """Each match of pattern in text, with some of the text around it, on one line."""
+    return ["..." + " ".join(text[max(0, m.start() - 40):m.end() + 40].split()) + "..."
+            for m in pattern.finditer(text)]
+
+
+def untypeset_math(visit: Visit) -> list[str]:
+    audit = visit.audits["desktop"]
+    return ([f"raw TeX: {found}" for found in in_context(RAW_MATH, audit["prose"])]
+            + [f"MathJax error: {error}" for error in audit["mathjaxErrors"]])
+
+
+def broken_or_unlabelled_images(visit: Visit) -> list[str]:
+    """Every image loads, and says in words what it shows (a file name is no description)."""
+    problems = []
+    for image in visit.audits["desktop"]["images"]:
+        alt = (image["alt"] or "").strip()
+        name = image["src"].rsplit("/", 1)[-1]
+        if not image["loaded"]:
+            problems.append(f"{name} did not load")
+        if not alt or FILE_NAME.fullmatch(alt):
+            problems.append(f"{name} has no alt text (alt={image['alt']!r})")
+    return problems
+
+
+def images_animated_forever(visit: Visit) -> list[str]:
+    """An animation that never stops distracts from the text beside it (WCAG 2.2.2)."""
+    problems = []
+    for image in visit.audits["desktop"]["images"]:
+        path = book_file(image["src"])
+        if path is None or path.suffix.lower() != ".gif" or not path.is_file():
+            continue
+        with Image.open(path) as gif:
+            # Pillow's loop is the GIF's NETSCAPE2.0 count: 0 is forever; absent is once.
+            if getattr(gif, "n_frames", 1) > 1 and gif.info.get("loop") == 0:
+                problems.append(f"{path.name} loops forever ({gif.n_frames} frames)")
+    return problems
+
+
+def python_reprs_in_prose(visit: Visit) -> list[str]:
+    return in_context(PYTHON_REPR, visit.audits["desktop"]["prose"])
+
+
+def sideways_scroll_on_a_phone(visit: Visit) -> list[str]:
+    audit, screen = visit.audits["phone"], WIDTHS["phone"]["viewport"]["width"]
+    if audit["scrollWidth"] <= screen:
+        return []
+    return [f"the page is {audit['scrollWidth']} px wide on a {screen} px screen"] + audit["tooWide"]
+
+
+def footer_without_the_licences(visit: Visit) -> list[str]:
+    footer = " ".join(visit.audits["desktop"]["footer"].split())
+    return [f"the footer names no {name} licence: {footer!r}"
+            for name in ("CC BY 4.0", "MIT") if name not in footer]
+
+
+CHECKS = [requests_outside_the_book, console_and_page_errors, untypeset_math,
+          broken_or_unlabelled_images, images_animated_forever, python_reprs_in_prose,
+          sideways_scroll_on_a_phone, footer_without_the_licences]
+
+
+def write_report(results: dict[str, Visit], browser_version: str, seconds: float) -> None:
+    REPORT.write_text(json.dumps({
+        "browser": f"Chromium {browser_version}",
+        "seconds": round(seconds, 1),
+        "pages": {page: {
+            "outside_requests": requests_outside_the_book(visit),
+            "console_errors": visit.console_errors,
+            "page_errors": visit.page_errors,
+            "problems": {check.__name__: found for check in CHECKS if (found := check(visit))},
+        } for page, visit in results.items()},
+    }, indent=2, ensure_ascii=False) + "\n")
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
+def test_page(visits, check, page):
+    problems = check(visits[page])
+    assert not problems, f"{page}: {check.__name__.replace('_', ' ')}:\n  " + "\n  ".join(problems)
+
+
+def test_the_book_is_built():
+    assert PAGES, f"no pages in {BOOK}: build the book first (`make book`)"
+
+
+def test_index_opens_the_first_page():
+    """A downloaded copy is opened at index.html, which must lead to the book's first page."""
+    with start_playwright() as playwright:
+        browser = launch(playwright)
+        tab = browser.new_page()
+        tab.goto(REDIRECT.as_uri())
+        tab.wait_for_url((BOOK / FIRST_PAGE).as_uri(), timeout=5000)
+        browser.close()
