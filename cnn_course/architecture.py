@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Polygon
 
-from .checks import check_positive_int
 from .conv_arithmetic import output_size
 
 
@@ -21,16 +20,11 @@ def conv_params(f, c_in, c_out, bias=True):
     Each filter has ``f·f·c_in`` weights (as many channels as its input) and one bias:
     ``(f·f·c_in + 1)·c_out``, or ``f·f·c_in·c_out`` without bias.
     """
-    f = check_positive_int("f", f)
-    c_in = check_positive_int("c_in", c_in)
-    c_out = check_positive_int("c_out", c_out)
     return (f * f * c_in + int(bool(bias))) * c_out
 
 
 def dense_params(n_in, n_out, bias=True):
     """Trainable numbers in a Dense layer from ``n_in`` inputs to ``n_out`` units: ``(n_in + 1)·n_out``."""
-    n_in = check_positive_int("n_in", n_in)
-    n_out = check_positive_int("n_out", n_out)
     return (n_in + int(bool(bias))) * n_out
 
 
@@ -46,11 +40,7 @@ def receptive_fields(layers):
     """
     r, j = 1, 1
     out = []
-    for index, pair in enumerate(layers):
-        if len(pair) != 2:
-            raise ValueError(f"layers[{index}] must be an (f, s) pair; got {pair!r}")
-        f = check_positive_int(f"layers[{index}] f", pair[0])
-        s = check_positive_int(f"layers[{index}] s", pair[1])
+    for f, s in layers:
         r, j = r + (f - 1) * j, j * s
         out.append((r, j))
     return out
@@ -90,7 +80,6 @@ def trace_shapes(model, n):
     Returns a list of ``(name, keras_side, formula_side)``, starting from a square input of
     side ``n``. The two sides agree when the formula is right.
     """
-    n = check_positive_int("n", n)
     rows = []
     side = n
     windows = {name: (f, s, padding) for name, f, s, padding in layer_windows(model)}
@@ -159,10 +148,6 @@ def draw_conv_volumes(n, c_in, f, n_f, p=0, s=1, colors=None):
     Each filter spans the input's full depth and makes one slice of the output, drawn in
     the filter's colour; ``o = floor((n + 2p - f) / s) + 1``. Returns the figure.
     """
-    n = check_positive_int("n", n)
-    c_in = check_positive_int("c_in", c_in)
-    f = check_positive_int("f", f)
-    n_f = check_positive_int("n_f", n_f)
     o = output_size(n, f, s, p)
     if colors is None:
         colors = plt.get_cmap("tab10").colors

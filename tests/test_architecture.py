@@ -60,15 +60,10 @@ def test_receptive_field_matches_gradient_support():
     assert (support.min(0).tolist(), (support.max(0) + 1).tolist()) == ([j, 2 * j], [j + r, 2 * j + r])
 
 
-@pytest.mark.parametrize("call, word", [
-    (lambda: conv_params(0, 1, 1), "f"), (lambda: conv_params(3, 1.0, 1), "c_in"),
-    (lambda: dense_params(3, -1), "n_out"), (lambda: receptive_fields([(3, 1), (2,)]), "layers"),
-    (lambda: receptive_fields([(3, 0)]), r"layers\[0\] s"),
-    (lambda: format_table(["a", "b"], [[1]]), "rows"), (lambda: draw_conv_volumes(4, 3, 5, 2), "f"),
-])
-def test_bad_arguments_name_the_argument(call, word):
-    with pytest.raises(ValueError, match=rf"^{word}"):
-        call()
+
+def test_format_table_rejects_ragged_rows():  # layer_table (lab 5) relies on it
+    with pytest.raises(ValueError, match="^rows"):
+        format_table(["a", "b"], [[1]])
 
 
 def test_format_table_aligns_columns():
