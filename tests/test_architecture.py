@@ -77,3 +77,25 @@ def test_volume_figure_labels_the_output_volume():
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert "output 4×4×2" in labels and "2 filters 3×3×3" in labels
     plt.close(fig)
+
+
+def test_volume_gif_is_animated_finite_and_repeatable(tmp_path):
+    from PIL import Image
+
+    from cnn_course.architecture import volume_conv_gif
+
+    frames = volume_conv_gif(tmp_path / "a.gif", n=4, c_in=2, f=3, n_f=2, dpi=30)
+    volume_conv_gif(tmp_path / "b.gif", n=4, c_in=2, f=3, n_f=2, dpi=30)
+    assert frames == 2 * 2 * 2 + 2  # two filters at four positions, the end twice
+    assert (tmp_path / "a.gif").read_bytes() == (tmp_path / "b.gif").read_bytes()
+    with Image.open(tmp_path / "a.gif") as gif:
+        assert gif.n_frames > 1 and gif.info["loop"] == 2  # three plays, then it stops
+
+
+def test_the_books_volume_gif_stops():
+    from pathlib import Path
+
+    from PIL import Image
+
+    with Image.open(Path(__file__).parent.parent / "chapters/figures/conv_volume.gif") as gif:
+        assert gif.n_frames > 1 and gif.info.get("loop", 0) > 0
