@@ -13,12 +13,16 @@ Used everywhere:
 
 By topic, in the order the chapters need them:
 
+- :mod:`cnn_course.convolution` -- ``corr2d``, the "valid" cross-correlation (chapters 2 and 5).
 - :mod:`cnn_course.conv_figures` -- the sliding window, as figures and a GIF (chapter 2).
 - :mod:`cnn_course.conv_arithmetic` -- output sizes and TensorFlow's padding (chapter 3).
 - :mod:`cnn_course.explorer` -- the stride-and-padding explorer (chapter 3).
-- :mod:`cnn_course.architecture` -- parameter counts, shapes, receptive fields (chapter 4).
+- :mod:`cnn_course.architecture` -- parameter counts, shapes, receptive fields, the volume
+  animation (chapter 4).
 - :mod:`cnn_course.gradcheck` -- centred finite-difference gradient checks (chapter 5, labs 3-4).
 - :mod:`cnn_course.models` -- the MNIST convnet and the dense baseline (chapter 6, lab 5).
+- :mod:`cnn_course.seed_spread` -- chapter 6's accuracies over seeds, as measured by
+  ``benchmarks/seed_spread.py`` (generated; do not edit).
 
 TensorFlow is imported only inside the functions that need it, so importing this
 package is quick.

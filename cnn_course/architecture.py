@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Polygon
 
-from .checks import check_positive_int
 from .conv_arithmetic import output_size
 
 
@@ -21,16 +20,11 @@ def conv_params(f, c_in, c_out, bias=True):
     Each filter has ``f·f·c_in`` weights (as many channels as its input) and one bias:
     ``(f·f·c_in + 1)·c_out``, or ``f·f·c_in·c_out`` without bias.
     """
-    f = check_positive_int("f", f)
-    c_in = check_positive_int("c_in", c_in)
-    c_out = check_positive_int("c_out", c_out)
     return (f * f * c_in + int(bool(bias))) * c_out
 
 
 def dense_params(n_in, n_out, bias=True):
     """Trainable numbers in a Dense layer from ``n_in`` inputs to ``n_out`` units: ``(n_in + 1)·n_out``."""
-    n_in = check_positive_int("n_in", n_in)
-    n_out = check_positive_int("n_out", n_out)
     return (n_in + int(bool(bias))) * n_out
 
 
@@ -46,11 +40,7 @@ def receptive_fields(layers):
     """
     r, j = 1, 1
     out = []
-    for index, pair in enumerate(layers):
-        if len(pair) != 2:
-            raise ValueError(f"layers[{index}] must be an (f, s) pair; got {pair!r}")
-        f = check_positive_int(f"layers[{index}] f", pair[0])
-        s = check_positive_int(f"layers[{index}] s", pair[1])
+    for f, s in layers:
         r, j = r + (f - 1) * j, j * s
         out.append((r, j))
     return out
@@ -90,7 +80,6 @@ def trace_shapes(model, n):
     Returns a list of ``(name, keras_side, formula_side)``, starting from a square input of
     side ``n``. The two sides agree when the formula is right.
     """
-    n = check_positive_int("n", n)
     rows = []
     side = n
     windows = {name: (f, s, padding) for name, f, s, padding in layer_windows(model)}
@@ -159,10 +148,6 @@ def draw_conv_volumes(n, c_in, f, n_f, p=0, s=1, colors=None):
     Each filter spans the input's full depth and makes one slice of the output, drawn in
     the filter's colour; ``o = floor((n + 2p - f) / s) + 1``. Returns the figure.
     """
-    n = check_positive_int("n", n)
-    c_in = check_positive_int("c_in", c_in)
-    f = check_positive_int("f", f)
-    n_f = check_positive_int("n_f", n_f)
     o = output_size(n, f, s, p)
     if colors is None:
         colors = plt.get_cmap("tab10").colors
@@ -188,3 +173,65 @@ def draw_conv_volumes(n, c_in, f, n_f, p=0, s=1, colors=None):
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
+
+
+def volume_conv_gif(path, n=5, c_in=3, f=3, n_f=2, fps=2, dpi=72, plays=3, colors=None):
+    """An animated GIF of chapter 4's 3-D convolution: ``n_f`` filters of depth ``c_in``
+    slide over an ``n × n × c_in`` volume ("valid", stride 1), filling the output slices.
+
+    One frame per filter and window position: the filter, as deep as the input, sits on its
+    window of the input volume, and the output cell it computes is filled in the filter's
+    colour on that filter's slice; a last frame shows the finished output. The slices of
+    the ``o × o × n_f`` output are drawn side by side. Plays ``plays`` times, then stops;
+    the file is the same byte for byte on every run. Returns the number of frames.
+    """
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.patches import Rectangle
+
+    from .conv_figures import _gif_writer
+
+    o = output_size(n, f)
+    colors = colors or plt.get_cmap("tab10").colors
+    steps = [(k, i, j) for k in range(n_f) for i in range(o) for j in range(o)]
+    x_out = n + c_in * _DEPTH[0] + 2.5
+    gap = o + 1.2
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+
+    def draw(number):
+        ax.clear()
+        done = number >= len(steps)
+        k, i, j = steps[min(number, len(steps) - 1)]
+        _box(ax, 0, 0, n, n, c_in, "#cfe2f3", f"input {n}×{n}×{c_in}")
+        for t in range(1, n):  # the pixel grid on the front face
+            ax.plot([t, t], [0, n], color="grey", linewidth=0.4)
+            ax.plot([0, n], [t, t], color="grey", linewidth=0.4)
+        if not done:  # the filter on its window: rows go down, the y axis up
+            _box(ax, j, n - i - f, f, f, c_in, colors[k % len(colors)], alpha=0.75)
+        ax.text(x_out - 1.3, n / 2, "→", ha="center", va="center", fontsize=16)
+        y_out = (n - o) / 2
+        for slice_ in range(n_f):
+            x0 = x_out + slice_ * gap
+            _box(ax, x0, y_out, o, o, 1, "white")
+            for r in range(o):
+                for c in range(o):
+                    filled = done or slice_ < k or (slice_ == k and (r, c) <= (i, j))
+                    current = not done and (slice_, r, c) == (k, i, j)
+                    ax.add_patch(Rectangle((x0 + c, y_out + o - 1 - r), 1, 1,
+                                           facecolor=colors[slice_ % len(colors)] if filled else "white",
+                                           edgecolor="black", linewidth=2.0 if current else 0.5))
+            ax.text(x0 + o / 2, y_out - 0.5, f"slice {slice_ + 1}", ha="center", va="top", fontsize=9)
+        title = (f"output {o}×{o}×{n_f}: one slice per filter" if done else
+                 f"filter {k + 1} ({f}×{f}×{c_in}) at row {i}, column {j}: "
+                 f"{f * f * c_in} products + bias -> one output value")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlim(-0.5, x_out + n_f * gap + 0.5)
+        ax.set_ylim(-1.8, n + c_in * _DEPTH[1] + 0.5)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        return [ax]
+
+    frames = len(steps) + 2  # the finished output twice: a pause before the next play
+    animation = FuncAnimation(fig, draw, frames=frames, blit=False)
+    animation.save(str(path), writer=_gif_writer(fps, plays), dpi=dpi)
+    plt.close(fig)
+    return frames

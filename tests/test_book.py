@@ -56,6 +56,8 @@ def test_glossary_has_the_core_terms_in_both_languages():
                              ("flatten", "展平"), ("dense layer", "密集连接层"),
                              ("backpropagation", "反向传播"), ("translation invariance", "平移不变性")]:
         assert english in lines and chinese in lines, english
+    # filter is 滤波器; the source's 滤镜 (a photo effect) is noted, never a term
+    assert "滤波器" in lines and "滤镜" not in lines
 
 
 def test_no_data_files_are_tracked():
