@@ -17,9 +17,8 @@ seed: its own run is one more sample from the same spread, not one of these.)
 
 Results, per seed and as mean, sample standard deviation, min and max, go to
 
-- ``benchmarks/seed_spread.json`` (the measurement, with the machine it ran on),
-- ``cnn_course/seed_spread.py`` (the same dictionary as a Python literal: the package data
-  chapter 6 glues from, also on Colab where the repository is not there), and
+- ``cnn_course/seed_spread.json`` (the measurement, with the machine it ran on): package data,
+  which chapter 6 glues from wherever it runs (on Colab only the package is there),
 - ``benchmarks/seed_spread.md`` (a table for people).
 
 The JSON also carries the published figures the chapter compares with (``REFERENCES``), so
@@ -35,16 +34,14 @@ import datetime
 import json
 import os
 import platform
-import pprint
 import statistics
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-JSON_OUT = os.path.join(ROOT, "benchmarks", "seed_spread.json")
+JSON_OUT = os.path.join(ROOT, "cnn_course", "seed_spread.json")  # package data: chapter 6 reads it
 MD_OUT = os.path.join(ROOT, "benchmarks", "seed_spread.md")
-MODULE_OUT = os.path.join(ROOT, "cnn_course", "seed_spread.py")
 # Published figures chapter 6 compares with (read from the sources, not measured here).
 REFERENCES = {
     "source_convnet_acc": 0.992,            # the course's source, from which this book grew
@@ -169,17 +166,6 @@ def markdown(results):
     return "\n".join(lines) + "\n"
 
 
-def write_module(results):
-    text = ('"""Chapter 6 over seeds, as measured by ``benchmarks/seed_spread.py`` (do not edit).\n\n'
-            "The same dictionary as ``benchmarks/seed_spread.json``, shipped with the package so\n"
-            "that chapter 6 can glue it wherever it runs (Colab has the package, not the\n"
-            "repository). Regenerate both with ``python benchmarks/seed_spread.py``.\n"
-            '"""\n\n'
-            f"RESULTS = {pprint.pformat(results, width=96, sort_dicts=False)}\n")
-    with open(MODULE_OUT, "w") as handle:
-        handle.write(text)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,3,7 (default 0-9)")
@@ -212,7 +198,6 @@ def main():
     with open(JSON_OUT, "w") as handle:
         json.dump(results, handle, indent=1)
         handle.write("\n")
-    write_module(results)
     text = markdown(results)
     with open(MD_OUT, "w") as handle:
         handle.write(text)

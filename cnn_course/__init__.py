@@ -22,7 +22,7 @@ By topic, in the order the chapters need them:
 - :mod:`cnn_course.gradcheck` -- centred finite-difference gradient checks (chapter 5, labs 3-4).
 - :mod:`cnn_course.models` -- the MNIST convnet and the dense baseline (chapter 6, lab 5).
 - :mod:`cnn_course.seed_spread` -- chapter 6's accuracies over seeds, as measured by
-  ``benchmarks/seed_spread.py`` (generated; do not edit).
+  ``benchmarks/seed_spread.py`` (its ``seed_spread.json``).
 
 TensorFlow is imported only inside the functions that need it, so importing this
 package is quick.

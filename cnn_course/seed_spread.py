@@ -1,78 +1,11 @@
-"""Chapter 6 over seeds, as measured by ``benchmarks/seed_spread.py`` (do not edit).
+"""Chapter 6 over seeds, as measured by ``benchmarks/seed_spread.py``.
 
-The same dictionary as ``benchmarks/seed_spread.json``, shipped with the package so
-that chapter 6 can glue it wherever it runs (Colab has the package, not the
-repository). Regenerate both with ``python benchmarks/seed_spread.py``.
+``RESULTS`` is ``seed_spread.json`` beside this module, which the benchmark writes; it ships
+with the package so that chapter 6 can glue it wherever it runs (Colab has the package, not
+the repository).
 """
 
-RESULTS = {'what': "chapter 6's recipe (cnn_course.models, RMSprop, 5 epochs, all 60,000 training "
-         'images) trained once per seed; test accuracy on the 10,000 test images',
- 'recipe': {'convnet': {'builder': 'build_convnet', 'epochs': 5, 'batch_size': 64},
-            'dense': {'builder': 'build_dense_baseline', 'epochs': 5, 'batch_size': 128}},
- 'machine': {'cpu': 'Intel(R) Xeon(R) Processor',
-             'cpus': 2,
-             'python': '3.11.7',
-             'tensorflow': '2.21.0',
-             'keras': '3.15.1',
-             'numpy': '2.4.6'},
- 'date': '2026-11-28',
- 'seeds': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
- 'runs': [{'seed': 0,
-           'convnet': {'test_acc': 0.9914000034332275, 'train_seconds': 79.6},
-           'dense': {'test_acc': 0.9796000123023987, 'train_seconds': 12.2},
-           'error_reduction': 0.5784312866137822},
-          {'seed': 1,
-           'convnet': {'test_acc': 0.9919999837875366, 'train_seconds': 93.6},
-           'dense': {'test_acc': 0.9818999767303467, 'train_seconds': 22.9},
-           'error_reduction': 0.5580107222361264},
-          {'seed': 2,
-           'convnet': {'test_acc': 0.9909999966621399, 'train_seconds': 83.1},
-           'dense': {'test_acc': 0.9775000214576721, 'train_seconds': 13.0},
-           'error_reduction': 0.5999994701804301},
-          {'seed': 3,
-           'convnet': {'test_acc': 0.9858999848365784, 'train_seconds': 85.9},
-           'dense': {'test_acc': 0.98089998960495, 'train_seconds': 18.1},
-           'error_reduction': 0.26177971258718347},
-          {'seed': 4,
-           'convnet': {'test_acc': 0.9914000034332275, 'train_seconds': 89.9},
-           'dense': {'test_acc': 0.9797000288963318, 'train_seconds': 17.8},
-           'error_reduction': 0.5763542458827225},
-          {'seed': 5,
-           'convnet': {'test_acc': 0.989799976348877, 'train_seconds': 151.6},
-           'dense': {'test_acc': 0.9781000018119812, 'train_seconds': 27.2},
-           'error_reduction': 0.5342454568465058},
-          {'seed': 6,
-           'convnet': {'test_acc': 0.9879000186920166, 'train_seconds': 181.5},
-           'dense': {'test_acc': 0.9801999926567078, 'train_seconds': 20.2},
-           'error_reduction': 0.3888900595745193},
-          {'seed': 7,
-           'convnet': {'test_acc': 0.9912999868392944, 'train_seconds': 158.5},
-           'dense': {'test_acc': 0.9789000153541565, 'train_seconds': 38.7},
-           'error_reduction': 0.5876768013468965},
-          {'seed': 8,
-           'convnet': {'test_acc': 0.9921000003814697, 'train_seconds': 139.5},
-           'dense': {'test_acc': 0.9782000184059143, 'train_seconds': 12.3},
-           'error_reduction': 0.6376143904326261},
-          {'seed': 9,
-           'convnet': {'test_acc': 0.9876999855041504, 'train_seconds': 83.3},
-           'dense': {'test_acc': 0.9796000123023987, 'train_seconds': 16.2},
-           'error_reduction': 0.3970577493389432}],
- 'convnet_test_acc': {'mean': 0.9900499939918518,
-                      'std': 0.0021485148118174533,
-                      'min': 0.9858999848365784,
-                      'max': 0.9921000003814697,
-                      'n': 10},
- 'dense_test_acc': {'mean': 0.9794600069522857,
-                    'std': 0.0013442765000810254,
-                    'min': 0.9775000214576721,
-                    'max': 0.9818999767303467,
-                    'n': 10},
- 'error_reduction': {'mean': 0.5120059895039736,
-                     'std': 0.12082782153221902,
-                     'min': 0.26177971258718347,
-                     'max': 0.6376143904326261,
-                     'n': 10},
- 'references': {'source_convnet_acc': 0.992,
-                'chollet_text_convnet_acc': 0.993,
-                'chollet_notebook_convnet_acc': 0.9913,
-                'chollet_dense_acc': 0.978}}
+import json
+from importlib import resources
+
+RESULTS = json.loads(resources.files(__package__).joinpath("seed_spread.json").read_text())
