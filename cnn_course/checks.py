@@ -51,14 +51,6 @@ def check_positive_int(name, value):
     return int(value)
 
 
-def check_fraction(name, value):
-    """Require a real number in [0, 1], such as an accuracy."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
-    return float(value)
-
-
 def check_choice(name, value, choices):
     """Require ``value`` to be one of ``choices``."""
     if value not in choices:

@@ -31,8 +31,3 @@ def test_choice_message():
     with pytest.raises(ValueError, match="padding must be one of 'valid', 'same'; got 'full'"):
         checks.check_choice("padding", "full", ("valid", "same"))
 
-
-@pytest.mark.parametrize("value", [-0.1, 1.5, True, "0.5"])
-def test_fraction_message(value):
-    with pytest.raises(ValueError, match=r"accuracy must be a number in \[0, 1\]"):
-        checks.check_fraction("accuracy", value)
