@@ -153,3 +153,12 @@ def test_without_myst_nb_glue_shows_plain_numbers(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "myst_nb", None)  # as on Colab: no MyST-NB to import
     glue("count", np.int64(213), display=False)
     assert capsys.readouterr().out == "count = 213\n"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_widget_state_is_stored(path):
+    # With saved widget state, MyST-NB makes the page load require.js and the widget manager
+    # from a CDN: a request outside the book, and a console error offline. Strip it after
+    # re-executing a notebook with widgets (chapter 3's explorer).
+    assert "widgets" not in json.loads(path.read_text())["metadata"], \
+        "notebook metadata has widget state: delete metadata['widgets']"
