@@ -28,7 +28,7 @@ import numpy as np
 from .grading.runner import Limits, lab_tests, run_lab_tests
 from .grading.starters import find_lab, lab_dirs, make_starter, stale_starters, starter_path
 
-__all__ = ["check", "fetch_starter", "run_tests", "grade", "make_starter", "lab_dirs",
+__all__ = ["check", "fetch_starter", "run_tests", "grade", "submissions_in", "make_starter", "lab_dirs",
            "starter_path", "find_lab", "stale_starters"]
 
 

@@ -83,3 +83,25 @@ def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
     for tests in details.values():
         assert sum(t["points"] for t in tests) == total
         assert all(t["reason"] for t in tests if not t["passed"])
+
+
+def test_cpu_time_beyond_the_limit_is_a_reason(tmp_path):
+    from cnn_course.grading.runner import run_lab_tests
+
+    spinning = tmp_path / "spinning.py"
+    spinning.write_text("while True:\n    pass\n")
+    result = run_lab_tests("lab1", spinning, limits=Limits(wall=120, cpu=15), extra=["-k", "to_batch"])
+    assert result.points == 0 and result.max_points == sum(t["points"] for t in lab_tests("lab1", ["-k", "to_batch"]))
+    assert "CPU-time limit of 15 s" in result.reason, result.reason
+    assert all(t.reason.startswith("did not run: exceeded the CPU-time limit") for t in result.tests)
+
+
+def test_students_are_named_by_file_or_by_folder(tmp_path):
+    (tmp_path / "alice.py").write_text("")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob/lab1.py").write_text("")
+    (tmp_path / "notes").mkdir()  # a folder without lab1.py is no submission
+    (tmp_path / "README.txt").write_text("")
+    found = labs.submissions_in("lab1", [tmp_path])
+    assert found == [("alice", tmp_path / "alice.py"), ("bob", tmp_path / "bob/lab1.py")]
+    assert labs.submissions_in("lab1", [tmp_path / "bob/lab1.py"]) == [("bob", tmp_path / "bob/lab1.py")]
