@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .grading.runner import run_lab_tests
+from .grading.runner import Limits, lab_tests, run_lab_tests
 from .grading.starters import find_lab, lab_dirs, make_starter, stale_starters, starter_path
 
-__all__ = ["check", "fetch_starter", "run_tests", "grade", "make_starter", "lab_dirs",
+__all__ = ["check", "fetch_starter", "run_tests", "grade", "submissions_in", "make_starter", "lab_dirs",
            "starter_path", "find_lab", "stale_starters"]
 
 
@@ -147,30 +147,62 @@ def _report(passed, description, detail):
 
 # ---------------------------------------------------------------- grading a folder
 
-def grade(lab, submissions, out=None, timeout=120):
+def submissions_in(lab, submissions):
+    """``(student, file)`` for every submission: a ``.py`` file (the student is its name,
+    ``alice.py`` -> ``alice``; ``alice/lab1.py`` -> ``alice``), or a folder of them, where
+    each student is a file or a folder holding ``labN.py``."""
+    module = starter_path(find_lab(lab)).name
+    found = []
+
+    def add(path):
+        path = Path(path)
+        found.append((path.parent.name if path.name == module else path.stem, path))
+
+    for item in map(Path, submissions):
+        if not item.is_dir():
+            add(item)
+            continue
+        for child in sorted(item.iterdir()):
+            if child.is_dir() and (child / module).is_file():
+                add(child / module)
+            elif child.is_file() and child.suffix == ".py":
+                add(child)
+    return found
+
+
+def grade(lab, submissions, out=None, timeout=120, limits=None):
     """Grade each submission (a ``.py`` file, or a folder of them) with the lab's tests.
 
-    Each file is graded in its own process (:func:`cnn_course.grading.runner.run_lab_tests`),
-    so one student's crash cannot touch another's grade. Returns rows
-    ``{"submission", "points", "max_points", "passed", "failed"}``; with ``out``, also writes
-    them as CSV (one row per submission) and every test's result as JSON beside it.
+    Each file is graded in its own process, from a copy in a temporary folder, under
+    ``limits`` (a :class:`~cnn_course.grading.runner.Limits`; see
+    :func:`cnn_course.grading.runner.run_lab_tests`), so one student's crash, loop or
+    deleted files cannot touch another's grade. Every row is out of the lab's full total.
+    Returns rows ``{"student", "submission", "points", "max_points", "passed", "failed",
+    "reason"}`` (``reason`` is empty when the run completed); with ``out``, also writes them
+    as CSV (one row per submission) and every test's result, with why it failed, as JSON beside it.
     """
-    find_lab(lab)  # an unknown lab is an error before any grading starts
-    files = []
-    for item in map(Path, submissions):
-        files.extend(sorted(item.glob("*.py")) if item.is_dir() else [item])
+    total = sum(t["points"] for t in lab_tests(lab))  # an unknown lab is an error before any grading starts
     rows, details = [], {}
-    for path in files:
-        result = run_lab_tests(lab, path, timeout=timeout)
-        rows.append({"submission": str(path), "points": result.points, "max_points": result.max_points,
-                     "passed": result.passed, "failed": result.failed})
+    for student, path in submissions_in(lab, submissions):
+        try:
+            result = run_lab_tests(lab, path, timeout=timeout, limits=limits)
+        except (ValueError, OSError) as error:  # unreadable, vanished: recorded, not fatal
+            rows.append({"student": student, "submission": str(path), "points": 0, "max_points": total,
+                         "passed": 0, "failed": len(lab_tests(lab)), "reason": f"not graded: {error}"})
+            details[str(path)] = []
+            print(f"{student}: 0/{total} points ({rows[-1]['reason']})")
+            continue
+        rows.append({"student": student, "submission": str(path), "points": result.points,
+                     "max_points": result.max_points, "passed": result.passed, "failed": result.failed,
+                     "reason": result.reason})
         details[str(path)] = [vars(test) for test in result.tests]
-        print(f"{path}: {result.points}/{result.max_points} points")
+        print(f"{student}: {result.points}/{result.max_points} points" + (f" ({result.reason})" if result.reason else ""))
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["submission"])
+            writer = csv.DictWriter(handle, fieldnames=["student", "submission", "points", "max_points",
+                                                        "passed", "failed", "reason"])
             writer.writeheader()
             writer.writerows(rows)
         out.with_suffix(".json").write_text(json.dumps(details, indent=2))
@@ -187,6 +219,13 @@ def main(argv=None):
     grading.add_argument("submissions", nargs="+", help="student .py files or folders of them")
     grading.add_argument("--out", help="CSV file for the grades (a JSON of per-test results is written beside it)")
     grading.add_argument("--timeout", type=int, default=120, help="seconds allowed per test")
+    defaults = Limits()
+    grading.add_argument("--wall-limit", type=float, default=defaults.wall,
+                         help=f"seconds of wall-clock time per submission (default {defaults.wall:g})")
+    grading.add_argument("--cpu-limit", type=float, default=defaults.cpu,
+                         help=f"seconds of CPU time per submission (default {defaults.cpu:g})")
+    grading.add_argument("--memory-limit", type=float, default=defaults.memory,
+                         help=f"GB of address space per submission (default {defaults.memory:g})")
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -199,7 +238,8 @@ def main(argv=None):
             print(f"{path} is stale: run `python -m cnn_course.labs generate`")
         return 1 if stale else 0
     else:
-        grade(args.lab, args.submissions, args.out, args.timeout)
+        grade(args.lab, args.submissions, args.out, args.timeout,
+              Limits(wall=args.wall_limit, cpu=args.cpu_limit, memory=args.memory_limit))
     return 0
 
 

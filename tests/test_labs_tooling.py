@@ -164,7 +164,8 @@ def test_grade_command_writes_csv(tmp_path):
     by_name = {Path(r["submission"]).name: r for r in rows}
     assert by_name["alice.py"]["points"] == by_name["alice.py"]["max_points"] > 0
     assert by_name["bob.py"]["points"] == 0
-    assert (tmp_path / "grades.csv").read_text().startswith("submission,points")
+    assert (tmp_path / "grades.csv").read_text().startswith("student,submission,points,max_points")
+    assert by_name["alice.py"]["student"] == "alice" and by_name["alice.py"]["reason"] == ""
 
 
 def test_notebook_check_reports_without_raising(capsys):

@@ -9,7 +9,8 @@ every test with the import error as the reason; an exception, ``NotImplementedEr
 timeout fails one test; the run itself never errors.
 
 ``--grade-report FILE`` writes every lab test's result as JSON:
-``{"tests": [{"lab", "test", "points", "passed", "reason"}, ...]}``.
+``{"tests": [{"lab", "test", "points", "passed", "reason"}, ...]}``. ``--grade-collect FILE``
+(with ``--collect-only``) writes the lab tests and their points without running any.
 """
 
 import json
@@ -43,6 +44,8 @@ def pytest_addoption(parser):
                     help="write each lab test's result and points to this JSON file")
     group.addoption("--lab-timeout", type=float, default=None,
                     help="seconds each lab test may take, overriding the test files' own limits")
+    group.addoption("--grade-collect", default=None,
+                    help="write every collected lab test and its points to this JSON file")
 
 
 def pytest_configure(config):
@@ -56,6 +59,22 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "lab" in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.timeout(limit))  # the item's own mark wins
+
+
+def _points(item):
+    marker = item.get_closest_marker("points")
+    return marker.args[0] if marker else 1
+
+
+def pytest_collection_finish(session):
+    """With ``--grade-collect FILE``: every lab test that will run and its points, as JSON
+    ``{"tests": [{"test", "points"}, ...]}`` (the runner's lab total, known before any
+    student's code runs)."""
+    path = session.config.getoption("--grade-collect")
+    if path:
+        tests = [{"test": item.nodeid, "points": _points(item)} for item in session.items
+                 if "lab" in getattr(item, "fixturenames", ())]
+        Path(path).write_text(json.dumps({"tests": tests}, indent=2))
 
 
 class BrokenModule:
@@ -91,9 +110,7 @@ def lab(request):
     if path not in _loaded:
         try:
             _loaded[path] = load_module(path, lab_module_name(lab_dir))
-        except BaseException as error:  # a syntax error or a crash at import: grade, don't stop
-            if isinstance(error, KeyboardInterrupt):
-                raise
+        except BaseException as error:  # a syntax error, sys.exit, even KeyboardInterrupt: grade, don't stop
             _loaded[path] = BrokenModule(path, error)
     return _loaded[path]
 
@@ -114,8 +131,7 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if "lab" not in getattr(item, "fixturenames", ()):
         return
-    marker = item.get_closest_marker("points")
-    points = marker.args[0] if marker else 1
+    points = _points(item)
     failed = report.failed or (report.when == "call" and report.skipped)
     if report.when == "call" or failed:
         # one entry per test: the call's outcome, or the set-up/teardown failure

@@ -2,23 +2,69 @@
 and the one loader that imports a lab's file by path (:func:`load_module`).
 
 Every grading path goes through :func:`run_lab_tests`: a student's ``run_tests`` call in a
-notebook, the instructor's ``grade`` command, and the course's own tests. A fresh process
-per file means one student's crash, hang or global state cannot touch another's grade.
+notebook, the instructor's ``grade`` command, and the course's own tests. Each file is graded
+in its own process, started in a fresh temporary folder holding a copy of the file alone
+(the original is only read), with limits (:class:`Limits`): wall-clock time for the whole
+run (the process group is killed), CPU time, address space, file size, and only the end of
+its output is read. Whatever the file does -- exit, kill itself, loop, allocate, fork, print
+megabytes, delete files -- the result holds every one of the lab's tests, out of the lab's
+full total (collected once in a separate process, before any student's code runs), and says
+why the run did not complete. The limits are not a sandbox: the code runs with the grader's
+permissions (see ``labs/README.md``, "Grading safely").
 """
 
+import functools
 import importlib.util
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+try:
+    import resource
+except ImportError:  # Windows: the wall-clock limit only
+    resource = None
+
 from .starters import find_lab, lab_module_name, test_path
 
 PLUGIN = "cnn_course.grading.plugin"
 OUTPUT_TAIL = 3000  # characters of pytest's output kept for when the tests could not run
+OUTPUT_READ = 64 * 1024  # bytes read from the end of each of stdout and stderr
+GB = 1024 ** 3
+MEMORY_HINTS = ("MemoryError", "bad_alloc", "Cannot allocate memory")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one graded run may use. ``wall`` and ``cpu`` in seconds, ``memory`` (address
+    space, which TensorFlow maps generously: the labs' solutions peak at 1.5-2.8 GB) and
+    ``file_size`` (the largest file it may write) in GB."""
+
+    wall: float = 300
+    cpu: float = 300
+    memory: float = 8
+    file_size: float = 1
+
+    def apply(self):
+        """Set the limits on the current process (the child, before it runs pytest)."""
+        if resource is None:
+            return
+        for which, value in ((resource.RLIMIT_AS, int(self.memory * GB)),
+                             (resource.RLIMIT_CPU, int(self.cpu)),
+                             (resource.RLIMIT_FSIZE, int(self.file_size * GB)),
+                             (resource.RLIMIT_CORE, 0)):
+            hard = resource.getrlimit(which)[1]
+            soft = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            if which == resource.RLIMIT_CPU:  # SIGXCPU at the limit, SIGKILL a little later
+                new_hard = soft + 5 if hard == resource.RLIM_INFINITY else min(soft + 5, hard)
+            else:
+                new_hard = soft
+            resource.setrlimit(which, (soft, new_hard))
 
 
 @dataclass
@@ -37,6 +83,9 @@ class TestResult:
 class LabResult:
     """What :func:`run_lab_tests` returns: every test's result, and the points they add up to.
 
+    ``tests`` always holds every one of the lab's tests (those that never ran failed, with
+    the run's reason). ``reason`` is empty when the run completed, else why it did not
+    ("killed by signal 9 (SIGKILL)", "exceeded the wall-clock limit of 300 s", ...).
     ``output`` keeps the end of pytest's output, to explain a run in which no test ran.
     """
 
@@ -44,6 +93,7 @@ class LabResult:
     lab_file: str
     tests: list = field(default_factory=list)
     output: str = ""
+    reason: str = ""
 
     @property
     def points(self):
@@ -83,32 +133,147 @@ def pytest_command(test_file, lab_file=None, report=None, timeout=None, extra=()
     return command + list(extra)
 
 
-def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), cwd=None):
+def lab_tests(lab, extra=()):
+    """Every graded test of lab ``lab`` (selected by ``extra``, e.g. ``["-k", "pad"]``) and its
+    points: ``[{"test": node id, "points": n}, ...]``, collected in a separate process that runs
+    no student code, and cached. Raises ``RuntimeError`` if the tests cannot be collected."""
+    test_file = test_path(find_lab(lab)).resolve()
+    return _collect(str(test_file), test_file.stat().st_mtime, tuple(extra))
+
+
+@functools.lru_cache(maxsize=32)
+def _collect(test_file, mtime, extra):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "collected.json"
+        command = pytest_command(test_file, extra=extra) + ["--collect-only", f"--grade-collect={out}"]
+        run = subprocess.run(command, cwd=tmp, env={**os.environ, "TMPDIR": tmp}, capture_output=True,
+                             text=True, check=False, timeout=600)
+        if not out.is_file():
+            raise RuntimeError(f"could not collect the tests in {test_file}:\n{(run.stdout + run.stderr)[-OUTPUT_TAIL:]}")
+        return json.loads(out.read_text())["tests"]
+
+
+def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None):
     """Run lab ``lab``'s graded tests against ``lab_file`` (default: its solution) in a subprocess.
 
     ``lab`` is ``"lab2"``, ``"2"`` or ``"lab2_conv_forward"``; ``timeout`` overrides every
-    test's time limit (seconds); ``extra`` adds pytest arguments (``["-k", "pad"]``).
+    test's time limit (seconds); ``extra`` adds pytest arguments (``["-k", "pad"]``);
+    ``limits`` is a :class:`Limits` (default ``Limits()``). The file is copied alone, as
+    ``labN.py``, into a fresh temporary folder, the run's working directory.
     Returns a :class:`LabResult`. Raises ``ValueError`` for an unknown lab or a missing file.
     """
     lab_dir = find_lab(lab)
+    limits = limits or Limits()
     if lab_file is not None:
         lab_file = Path(lab_file).resolve()
         if not lab_file.is_file():
             raise ValueError(f"lab_file must be an existing Python file; got {str(lab_file)!r}")
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
+    expected = lab_tests(lab_dir.name, extra)  # before any student code runs
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        tmp = Path(tmp)
+        work, private = tmp / "work", tmp / "run"
+        work.mkdir()
+        private.mkdir()
+        (tmp / "tmp").mkdir()
+        copy = None
+        if lab_file is not None:
+            copy = work / f"{lab_module_name(lab_dir)}.py"
+            shutil.copyfile(lab_file, copy)
+        report = private / "report.json"
         # hypothesis keeps a cache in .hypothesis/: in the temporary folder, not the student's
-        env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(Path(tmp) / ".hypothesis")}
-        run = subprocess.run(pytest_command(test_path(lab_dir), lab_file, report, timeout, extra),
-                             cwd=cwd, env=env, capture_output=True, text=True, check=False)
-        tests = json.loads(report.read_text())["tests"] if report.is_file() else []
-    return LabResult(
-        lab=lab_module_name(lab_dir),
-        lab_file=str(lab_file or lab_dir / "solution.py"),
-        tests=[TestResult(t["test"].split("::", 1)[-1], t["points"], t["passed"], t.get("reason", ""))
-               for t in tests],
-        output=(run.stdout + run.stderr)[-OUTPUT_TAIL:],
-    )
+        env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "tmp" / ".hypothesis"),
+               "TMPDIR": str(tmp / "tmp")}
+        command = pytest_command(test_path(lab_dir).resolve(), copy, report, timeout, extra)
+        returncode, timed_out, cpu, output = _run_limited(command, work, env, limits, private)
+        reported = json.loads(report.read_text())["tests"] if report.is_file() else []
+    return _result(lab_dir, lab_file, expected, reported, returncode, timed_out, cpu, output, limits)
+
+
+def _run_limited(command, cwd, env, limits, private):
+    """Run ``command`` in its own session under ``limits``; return (exit code, timed out,
+    CPU seconds used, the end of its output)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
+    timed_out = False
+    with open(private / "stdout", "wb") as out, open(private / "stderr", "wb") as err:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=err, start_new_session=True,
+                                   preexec_fn=limits.apply if resource else None)
+        try:
+            process.wait(timeout=limits.wall)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(process.pid)  # the run, and every child it left behind
+            process.wait()
+    cpu = 0.0
+    if resource:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    output = "".join(_tail(private / name) for name in ("stdout", "stderr"))
+    return process.returncode, timed_out, cpu, output
+
+
+def _kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(path, size=OUTPUT_READ):
+    """The last ``size`` bytes of the file at ``path``, as text."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, handle.seek(0, os.SEEK_END) - size))
+        return handle.read().decode("utf-8", errors="replace")
+
+
+def _run_reason(returncode, timed_out, cpu, output, limits, complete):
+    """Why a run did not complete ("" when it did)."""
+    out_of_memory = any(hint in output for hint in MEMORY_HINTS)
+    if timed_out:
+        return f"exceeded the wall-clock limit of {limits.wall:g} s"
+    if returncode < 0:
+        number = -returncode
+        if number in (signal.SIGXCPU, signal.SIGKILL) and cpu >= limits.cpu:
+            return f"exceeded the CPU-time limit of {limits.cpu:g} s"
+        if number == signal.SIGXFSZ:
+            return f"exceeded the file-size limit of {limits.file_size:g} GB"
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = "unknown signal"
+        memory = f"; exceeded the memory limit of {limits.memory:g} GB?" if out_of_memory else ""
+        return f"killed by signal {number} ({name}){memory}"
+    if complete and returncode in (0, 1):
+        # a failed test's MemoryError, most likely the address-space limit
+        return f"exceeded the memory limit of {limits.memory:g} GB (MemoryError)" if out_of_memory else ""
+    if returncode == 2:
+        return "the test run was interrupted (exit code 2: KeyboardInterrupt?)"
+    if returncode in (0, 1):
+        return (f"the process exited with code {returncode} before the tests finished "
+                "(os._exit or sys.exit in the submission?)")
+    return f"the test run ended with exit code {returncode} before the tests finished"
+
+
+def _result(lab_dir, lab_file, expected, reported, returncode, timed_out, cpu, output, limits):
+    by_id = {t["test"]: t for t in reported}
+    complete = all(t["test"] in by_id for t in expected)
+    failures = output + "".join(t.get("reason", "") for t in reported if not t.get("passed"))
+    if complete and all(by_id[t["test"]].get("passed") for t in expected):
+        failures = ""  # every test passed: whatever the output says, memory was enough
+    reason = _run_reason(returncode, timed_out, cpu, failures, limits, complete)
+    tests = []
+    for want in expected:
+        got = by_id.get(want["test"])
+        name = want["test"].split("::", 1)[-1]
+        if got is None:
+            tests.append(TestResult(name, want["points"], False, f"did not run: {reason or 'no result'}"))
+        else:
+            passed = bool(got.get("passed"))
+            tests.append(TestResult(name, want["points"], passed,
+                                    "" if passed else (got.get("reason") or reason or "failed")))
+    return LabResult(lab=lab_module_name(lab_dir), lab_file=str(lab_file or lab_dir / "solution.py"),
+                     tests=tests, output=output[-OUTPUT_TAIL:], reason=reason)
 
 
 def load_module(path, name):
