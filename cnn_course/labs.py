@@ -67,12 +67,12 @@ def run_tests(lab, lab_file=None, timeout=None):
     if not lab_file.is_file():
         raise ValueError(f"lab_file must be your {starter_path(lab_dir).name}; got {str(lab_file)!r}, "
                          f"which does not exist in {Path.cwd()} (run the notebook's set-up cell first)")
-    result = run_lab_tests(lab_dir.name, lab_file, timeout=timeout)
+    result = run_lab_tests(lab_dir.name, lab_file, timeout=timeout, hidden=False)
     if not result.tests:
         print(f"✗ the graded tests did not run; pytest said:\n{result.output}")
     for test in result.tests:
         unit = "point" if test.points == 1 else "points"
-        line = f"{'✓' if test.passed else '✗'} {test.name} ({test.points} {unit})"
+        line = f"{'✓' if test.passed else '✗'} {test.name} ({test.points:.3g} {unit})"
         print(line + (f": {test.reason}" if test.reason else ""))
     print(result.summary())
     return result

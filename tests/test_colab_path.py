@@ -57,6 +57,7 @@ def test_the_wheel_carries_each_labs_starter_and_tests_but_no_solution(wheel):
                 assert archive.read(packed) == path.read_bytes(), f"{packed} differs from {path}"
         assert {"cnn_course/grading/plugin.py", "cnn_course/grading/oracles.py"} <= names
         assert not [n for n in names if n.endswith("solution.py")]
+        assert not [n for n in names if n.endswith("_hidden.py")], "hidden tests are not released"
         leaks = [n for n in names if n.endswith(".py") and b"BEGIN SOLUTION" in archive.read(n)
                  and not n.endswith("grading/starters.py")]  # the generator names its markers
         assert not leaks, f"solution regions in the wheel: {leaks}"

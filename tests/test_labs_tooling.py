@@ -130,7 +130,7 @@ def test_run_tests_prints_a_line_per_test_and_the_points(tmp_path, monkeypatch, 
     result = labs.run_tests("lab1")
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(result.tests) + 1 and all(line.startswith("✓ test_") for line in lines[:-1])
-    assert lines[-1] == f"lab1: {result.max_points}/{result.max_points} points, " \
+    assert lines[-1] == f"lab1: {result.max_points:g}/{result.max_points:g} points, " \
                         f"{len(result.tests)} of {len(result.tests)} tests passed"
 
 

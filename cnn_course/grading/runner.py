@@ -30,7 +30,7 @@ try:
 except ImportError:  # Windows: the wall-clock limit only
     resource = None
 
-from .starters import find_lab, lab_module_name, test_path
+from .starters import find_lab, lab_module_name, test_paths
 
 PLUGIN = "cnn_course.grading.plugin"
 OUTPUT_TAIL = 3000  # characters of pytest's output kept for when the tests could not run
@@ -69,12 +69,15 @@ class Limits:
 
 @dataclass
 class TestResult:
-    """One graded test: its name (``test_pad[0]``), points, outcome and, if failed, why."""
+    """One graded test: its name (``test_pad[0]``), points (its share of its function's),
+    outcome and, if failed, why; the skill it grades, and whether it is a hidden test."""
 
     name: str
-    points: int
+    points: float
     passed: bool
     reason: str = ""
+    skill: str = ""
+    hidden: bool = False
 
     __test__ = False  # not a test class, for pytest
 
@@ -97,13 +100,13 @@ class LabResult:
 
     @property
     def points(self):
-        """Points earned: the sum over the passed tests."""
-        return sum(t.points for t in self.tests if t.passed)
+        """Points earned: the sum over the passed tests (to 2 decimals: cases share points)."""
+        return round(sum(t.points for t in self.tests if t.passed), 2)
 
     @property
     def max_points(self):
         """Points available: the sum over every test."""
-        return sum(t.points for t in self.tests)
+        return round(sum(t.points for t in self.tests), 2)
 
     @property
     def passed(self):
@@ -117,15 +120,17 @@ class LabResult:
 
     def summary(self):
         """The points line: ``"lab1: 12/21 points, 10 of 25 tests passed"``."""
-        return (f"{self.lab}: {self.points}/{self.max_points} points, "
+        return (f"{self.lab}: {self.points:g}/{self.max_points:g} points, "
                 f"{self.passed} of {len(self.tests)} tests passed")
 
 
-def pytest_command(test_file, lab_file=None, report=None, timeout=None, extra=()):
-    """The one pytest command line that grades: ``python -m pytest TEST_FILE -p PLUGIN ...``."""
-    command = [sys.executable, "-m", "pytest", str(test_file), "-p", PLUGIN, "-q", "-p", "no:cacheprovider"]
-    if lab_file is not None:
-        command.append(f"--lab-file={lab_file}")
+def pytest_command(test_files, lab_file=None, report=None, timeout=None, extra=()):
+    """The one pytest command line that grades: ``python -m pytest TEST_FILES -p PLUGIN ...``.
+    ``lab_file`` is a path, or a list of trusted files graded in one process."""
+    command = [sys.executable, "-m", "pytest", *map(str, test_files), "-p", PLUGIN, "-q",
+               "-p", "no:cacheprovider"]
+    for path in [lab_file] if isinstance(lab_file, (str, Path)) else lab_file or []:
+        command.append(f"--lab-file={path}")
     if report is not None:
         command.append(f"--grade-report={report}")
     if timeout is not None:
@@ -133,32 +138,35 @@ def pytest_command(test_file, lab_file=None, report=None, timeout=None, extra=()
     return command + list(extra)
 
 
-def lab_tests(lab, extra=()):
-    """Every graded test of lab ``lab`` (selected by ``extra``, e.g. ``["-k", "pad"]``) and its
-    points: ``[{"test": node id, "points": n}, ...]``, collected in a separate process that runs
-    no student code, and cached. Raises ``RuntimeError`` if the tests cannot be collected."""
-    test_file = test_path(find_lab(lab)).resolve()
-    return _collect(str(test_file), test_file.stat().st_mtime, tuple(extra))
+def lab_tests(lab, extra=(), hidden=True):
+    """Every graded test of lab ``lab`` (selected by ``extra``, e.g. ``["-k", "pad"]``; the hidden
+    ones too unless ``hidden`` is false) with its points, skill and visibility:
+    ``[{"test": node id, "points", "skill", "hidden"}, ...]``, collected in a separate process
+    that runs no student code, and cached. Raises ``RuntimeError`` if they cannot be collected."""
+    files = tuple(str(path.resolve()) for path in test_paths(find_lab(lab), hidden))
+    return _collect(files, tuple(Path(f).stat().st_mtime for f in files), tuple(extra))
 
 
 @functools.lru_cache(maxsize=32)
-def _collect(test_file, mtime, extra):
+def _collect(test_files, mtimes, extra):
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "collected.json"
-        command = pytest_command(test_file, extra=extra) + ["--collect-only", f"--grade-collect={out}"]
+        command = pytest_command(test_files, extra=extra) + ["--collect-only", f"--grade-collect={out}"]
         run = subprocess.run(command, cwd=tmp, env={**os.environ, "TMPDIR": tmp}, capture_output=True,
                              text=True, check=False, timeout=600)
         if not out.is_file():
-            raise RuntimeError(f"could not collect the tests in {test_file}:\n{(run.stdout + run.stderr)[-OUTPUT_TAIL:]}")
+            raise RuntimeError(f"could not collect the tests in {', '.join(test_files)}:\n"
+                               f"{(run.stdout + run.stderr)[-OUTPUT_TAIL:]}")
         return json.loads(out.read_text())["tests"]
 
 
-def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None):
+def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None, hidden=True):
     """Run lab ``lab``'s graded tests against ``lab_file`` (default: its solution) in a subprocess.
 
     ``lab`` is ``"lab2"``, ``"2"`` or ``"lab2_conv_forward"``; ``timeout`` overrides every
     test's time limit (seconds); ``extra`` adds pytest arguments (``["-k", "pad"]``);
-    ``limits`` is a :class:`Limits` (default ``Limits()``). The file is copied alone, as
+    ``limits`` is a :class:`Limits` (default ``Limits()``); ``hidden=False`` leaves out the
+    hidden tests (a student's own run). The file is copied alone, as
     ``labN.py``, into a fresh temporary folder, the run's working directory.
     Returns a :class:`LabResult`. Raises ``ValueError`` for an unknown lab or a missing file.
     """
@@ -168,7 +176,7 @@ def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None):
         lab_file = Path(lab_file).resolve()
         if not lab_file.is_file():
             raise ValueError(f"lab_file must be an existing Python file; got {str(lab_file)!r}")
-    expected = lab_tests(lab_dir.name, extra)  # before any student code runs
+    expected = lab_tests(lab_dir.name, extra, hidden)  # before any student code runs
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         tmp = Path(tmp)
         work, private = tmp / "work", tmp / "run"
@@ -183,7 +191,8 @@ def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None):
         # hypothesis keeps a cache in .hypothesis/: in the temporary folder, not the student's
         env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "tmp" / ".hypothesis"),
                "TMPDIR": str(tmp / "tmp")}
-        command = pytest_command(test_path(lab_dir).resolve(), copy, report, timeout, extra)
+        command = pytest_command([p.resolve() for p in test_paths(lab_dir, hidden)], copy, report,
+                                 timeout, extra)
         returncode, timed_out, cpu, output = _run_limited(command, work, env, limits, private)
         reported = json.loads(report.read_text())["tests"] if report.is_file() else []
     return _result(lab_dir, lab_file, expected, reported, returncode, timed_out, cpu, output, limits)
@@ -268,12 +277,13 @@ def _result(lab_dir, lab_file, expected, reported, returncode, timed_out, cpu, o
     for want in expected:
         got = by_id.get(want["test"])
         name = want["test"].split("::", 1)[-1]
+        about = {"skill": want.get("skill", ""), "hidden": want.get("hidden", False)}
         if got is None:
-            tests.append(TestResult(name, want["points"], False, f"did not run: {reason or 'no result'}"))
+            tests.append(TestResult(name, want["points"], False, f"did not run: {reason or 'no result'}", **about))
         else:
             passed = bool(got.get("passed"))
             tests.append(TestResult(name, want["points"], passed,
-                                    "" if passed else (got.get("reason") or reason or "failed")))
+                                    "" if passed else (got.get("reason") or reason or "failed"), **about))
     return LabResult(lab=lab_module_name(lab_dir), lab_file=str(lab_file or lab_dir / "solution.py"),
                      tests=tests, output=output[-OUTPUT_TAIL:], reason=reason)
 

@@ -88,7 +88,21 @@ def test_path(lab_dir):
     return Path(lab_dir) / f"test_{lab_module_name(lab_dir)}.py"
 
 
-test_path.__test__ = False  # a helper, not a test, for pytest
+def hidden_test_path(lab_dir):
+    """``labs/lab1_pixels`` -> ``labs/lab1_pixels/test_lab1_hidden.py``: tests that grade but
+    are not released to students (each marked ``@pytest.mark.hidden``)."""
+    return Path(lab_dir) / f"test_{lab_module_name(lab_dir)}_hidden.py"
+
+
+def test_paths(lab_dir, hidden=True):
+    """The lab's graded test files: the public ones, and the hidden ones if ``hidden`` and any."""
+    paths = [test_path(lab_dir)]
+    if hidden and hidden_test_path(lab_dir).is_file():
+        paths.append(hidden_test_path(lab_dir))
+    return paths
+
+
+test_path.__test__ = hidden_test_path.__test__ = test_paths.__test__ = False  # helpers, not tests
 
 
 def find_lab(name, root=None):
