@@ -11,6 +11,8 @@ Command line (from the repository's root)::
     python -m cnn_course.labs generate      # write every labs/*/labN.py from solution.py
     python -m cnn_course.labs check         # exit 1 if a committed starter is stale
     python -m cnn_course.labs grade lab1 submissions/ --out grades/lab1.csv
+    python -m cnn_course.labs grade lab1 submission/ --format gradescope --out results/results.json
+    python -m cnn_course.labs release lab1 --out release/   # or `release all`: the students' copy
 
 Grading itself (the pytest plugin, the runner, the starters) lives in :mod:`cnn_course.grading`.
 """
@@ -25,11 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .grading.runner import Limits, lab_tests, run_lab_tests
-from .grading.starters import find_lab, lab_dirs, make_starter, stale_starters, starter_path
+from .grading.gradescope import write_gradescope_results
+from .grading.release import release, release_all
+from .grading.runner import LabResult, Limits, TestResult, lab_tests, run_lab_tests
+from .grading.starters import find_lab, lab_dirs, lab_module_name, make_starter, stale_starters, starter_path
 
-__all__ = ["check", "fetch_starter", "run_tests", "grade", "submissions_in", "make_starter", "lab_dirs",
-           "starter_path", "find_lab", "stale_starters"]
+__all__ = ["check", "fetch_starter", "run_tests", "grade", "submissions_in", "release", "release_all",
+           "make_starter", "lab_dirs", "starter_path", "find_lab", "stale_starters"]
 
 
 # ---------------------------------------------------------------- a lab notebook's set-up
@@ -170,7 +174,10 @@ def submissions_in(lab, submissions):
     return found
 
 
-def grade(lab, submissions, out=None, timeout=120, limits=None):
+FORMATS = ("csv", "gradescope")
+
+
+def grade(lab, submissions, out=None, timeout=120, limits=None, format="csv"):
     """Grade each submission (a ``.py`` file, or a folder of them) with the lab's tests.
 
     Each file is graded in its own process, from a copy in a temporary folder, under
@@ -178,26 +185,33 @@ def grade(lab, submissions, out=None, timeout=120, limits=None):
     :func:`cnn_course.grading.runner.run_lab_tests`), so one student's crash, loop or
     deleted files cannot touch another's grade. Every row is out of the lab's full total.
     Returns rows ``{"student", "submission", "points", "max_points", "passed", "failed",
-    "reason"}`` (``reason`` is empty when the run completed); with ``out``, also writes them
-    as CSV (one row per submission) and every test's result, with why it failed, as JSON beside it.
+    "reason"}`` (``reason`` is empty when the run completed). With ``out`` and
+    ``format="csv"``, also writes them as CSV (one row per submission) and every test's result,
+    with why it failed, as JSON beside it; with ``format="gradescope"`` (one submission),
+    writes Gradescope's ``results.json`` to ``out``.
     """
-    total = sum(t["points"] for t in lab_tests(lab))  # an unknown lab is an error before any grading starts
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
+    expected = lab_tests(lab)  # an unknown lab is an error before any grading starts
+    found = submissions_in(lab, submissions)
+    if format == "gradescope" and len(found) != 1:
+        raise ValueError(f"submissions must hold exactly one file for format='gradescope' (Gradescope grades "
+                         f"one submission at a time); got {len(found)}: {[str(path) for _, path in found]}")
     rows, details = [], {}
-    for student, path in submissions_in(lab, submissions):
+    for student, path in found:
         try:
             result = run_lab_tests(lab, path, timeout=timeout, limits=limits)
         except (ValueError, OSError) as error:  # unreadable, vanished: recorded, not fatal
-            rows.append({"student": student, "submission": str(path), "points": 0, "max_points": total,
-                         "passed": 0, "failed": len(lab_tests(lab)), "reason": f"not graded: {error}"})
-            details[str(path)] = []
-            print(f"{student}: 0/{total} points ({rows[-1]['reason']})")
-            continue
+            result = _not_graded(lab, path, expected, f"not graded: {error}")
         rows.append({"student": student, "submission": str(path), "points": result.points,
                      "max_points": result.max_points, "passed": result.passed, "failed": result.failed,
                      "reason": result.reason})
         details[str(path)] = [vars(test) for test in result.tests]
-        print(f"{student}: {result.points}/{result.max_points} points" + (f" ({result.reason})" if result.reason else ""))
-    if out is not None:
+        print(f"{student}: {result.points:g}/{result.max_points:g} points"
+              + (f" ({result.reason})" if result.reason else ""))
+    if out is not None and format == "gradescope":
+        write_gradescope_results(result, out)
+    elif out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", newline="") as handle:
@@ -209,6 +223,13 @@ def grade(lab, submissions, out=None, timeout=120, limits=None):
     return rows
 
 
+def _not_graded(lab, path, expected, reason):
+    """The result of a submission that could not even be run: every test failed, with why."""
+    tests = [TestResult(t["test"].split("::", 1)[-1], t["points"], False, reason, t.get("skill", ""),
+                        t.get("hidden", False)) for t in expected]
+    return LabResult(lab=lab_module_name(find_lab(lab)), lab_file=str(path), tests=tests, reason=reason)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m cnn_course.labs", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -218,6 +239,9 @@ def main(argv=None):
     grading.add_argument("lab", help="lab1, lab2, ... (or the folder name)")
     grading.add_argument("submissions", nargs="+", help="student .py files or folders of them")
     grading.add_argument("--out", help="CSV file for the grades (a JSON of per-test results is written beside it)")
+    grading.add_argument("--format", choices=FORMATS, default="csv",
+                         help="csv: a row per student (and per-test JSON beside it); gradescope: "
+                              "Gradescope's results.json for one submission")
     grading.add_argument("--timeout", type=int, default=120, help="seconds allowed per test")
     defaults = Limits()
     grading.add_argument("--wall-limit", type=float, default=defaults.wall,
@@ -226,6 +250,10 @@ def main(argv=None):
                          help=f"seconds of CPU time per submission (default {defaults.cpu:g})")
     grading.add_argument("--memory-limit", type=float, default=defaults.memory,
                          help=f"GB of address space per submission (default {defaults.memory:g})")
+    releasing = commands.add_parser("release", help="write a lab's students' copy (folder and zip) and "
+                                                    "its Gradescope autograder")
+    releasing.add_argument("lab", help="lab1, lab2, ... or all")
+    releasing.add_argument("--out", required=True, help="folder to write the release into")
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -237,9 +265,14 @@ def main(argv=None):
         for path in stale:
             print(f"{path} is stale: run `python -m cnn_course.labs generate`")
         return 1 if stale else 0
+    elif args.command == "release":
+        for folder, archive, autograder in (release_all(args.out) if args.lab == "all"
+                                            else [release(args.lab, args.out)]):
+            print(f"{folder.name}: {folder}/, {archive.name} ({archive.stat().st_size / 1024:.0f} KB), "
+                  f"autograder {autograder} ({autograder.stat().st_size / 1024:.0f} KB)")
     else:
         grade(args.lab, args.submissions, args.out, args.timeout,
-              Limits(wall=args.wall_limit, cpu=args.cpu_limit, memory=args.memory_limit))
+              Limits(wall=args.wall_limit, cpu=args.cpu_limit, memory=args.memory_limit), args.format)
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Load it with ``-p cnn_course.grading.plugin`` (the runner does; ``tests/conftest.py``
 registers it for the course's own tests). A lab's tests, ``test_labN.py``, take the ``lab``
-fixture: by default the ``solution.py`` beside them (the tests prove the solution), or, with
+fixture: by default the ``solution.py`` beside them (the tests prove the solution), or, in a
+students' copy without one, the ``labN.py`` beside them, or, with
 ``--lab-file student.py``, a student's file (the tests grade it). Every test is worth
 ``@pytest.mark.points(n)`` points (1 by default), shared equally among its parametrized cases
 (a Hypothesis test is one case), so a skill is worth the same whether it is tested with one
@@ -162,9 +163,12 @@ def lab(request):
     files = _lab_files(request.config)
     path = getattr(request, "param", None) or (files[0] if files else None)
     if path is None:
+        # the instructor's repository grades its solution; a students' copy (a release) the starter
         path = lab_dir / "solution.py"
         if not path.is_file():
-            pytest.fail(f"no solution.py in {lab_dir}: give the file to grade with --lab-file")
+            path = lab_dir / f"{lab_module_name(lab_dir)}.py"
+        if not path.is_file():
+            pytest.fail(f"neither solution.py nor {path.name} in {lab_dir}: give the file to grade with --lab-file")
     path = Path(path).resolve()
     if path not in _loaded:
         try:

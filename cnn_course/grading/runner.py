@@ -127,8 +127,10 @@ class LabResult:
 def pytest_command(test_files, lab_file=None, report=None, timeout=None, extra=()):
     """The one pytest command line that grades: ``python -m pytest TEST_FILES -p PLUGIN ...``.
     ``lab_file`` is a path, or a list of trusted files graded in one process."""
+    # The lab folder is the root, wherever the run starts: node ids ("test_lab1.py::test_x")
+    # are the same when the tests are collected and when they run, in any copy of the lab.
     command = [sys.executable, "-m", "pytest", *map(str, test_files), "-p", PLUGIN, "-q",
-               "-p", "no:cacheprovider"]
+               "-p", "no:cacheprovider", f"--rootdir={Path(test_files[0]).parent}"]
     for path in [lab_file] if isinstance(lab_file, (str, Path)) else lab_file or []:
         command.append(f"--lab-file={path}")
     if report is not None:

@@ -51,8 +51,7 @@ def conv_cases(draw):
 
 def naive_im2col(x, f_h, f_w, stride, pads):
     """Rows by explicit loops, for a small input: the definition im2col must reproduce."""
-    (top, bottom), (left, right) = pads
-    x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    x = np.pad(x, ((0, 0), *pads, (0, 0)))  # pads: ((top, bottom), (left, right))
     N, H, W, _ = x.shape
     rows = []
     for n in range(N):
