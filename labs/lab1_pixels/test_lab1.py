@@ -88,7 +88,7 @@ def test_normalize_keeps_shape(lab):
     images = RNG.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
     scaled = lab.normalize(images)
     assert scaled.shape == images.shape
-    assert 0.0 <= scaled.min() and scaled.max() <= 1.0
+    np.testing.assert_allclose(scaled, images / 255, rtol=1e-6)
 
 
 @pytest.mark.skill(VALIDATION)
@@ -140,7 +140,7 @@ def test_rgb_bytes_become_a_model_input(lab):
 
 
 @pytest.mark.skill(ONE_HOT)
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_one_hot_matches_keras(lab):
     labels = np.array([5, 0, 4, 1, 9, 2], dtype=np.uint8)
     encoded = lab.one_hot(labels, 10)

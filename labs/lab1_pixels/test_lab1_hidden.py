@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from test_lab1 import AXES, GRAYSCALE, ONE_HOT, PIPELINE, bt601_reference, check_pipeline
+from test_lab1 import AXES, GRAYSCALE, ONE_HOT, PIPELINE, SCALING, bt601_reference, check_pipeline
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]
 
@@ -28,6 +28,15 @@ def test_to_grayscale_of_float64_returns_float32(lab):
     np.testing.assert_allclose(gray, bt601_reference(rgb), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.skill(SCALING)
+@pytest.mark.points(1)
+def test_normalize_every_byte(lab):
+    images = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1)
+    scaled = lab.normalize(images)
+    assert scaled.shape == images.shape and scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled, images / 255, rtol=1e-6)
+
+
 @pytest.mark.skill(AXES)
 @pytest.mark.points(1)
 def test_axes_keep_values_and_dtype(lab):
@@ -39,7 +48,7 @@ def test_axes_keep_values_and_dtype(lab):
 
 @pytest.mark.skill(ONE_HOT)
 @pytest.mark.points(1)
-def test_one_hot_of_int64_labels_with_three_classes(lab):
-    labels = np.array([2, 2, 0, 1, 2], dtype=np.int64)
-    np.testing.assert_array_equal(lab.one_hot(labels, 3), keras.utils.to_categorical(labels, 3))
-    assert lab.one_hot(labels, 3).dtype == np.float32
+def test_one_hot_of_int64_labels_with_an_absent_class(lab):
+    labels = np.array([2, 2, 0, 1, 2], dtype=np.int64)  # class 3 of 4 never occurs
+    np.testing.assert_array_equal(lab.one_hot(labels, 4), keras.utils.to_categorical(labels, 4))
+    assert lab.one_hot(labels, 4).dtype == np.float32
