@@ -60,36 +60,34 @@ def markdown(lab):
 
 @pytest.mark.parametrize("lab_name", LABS)
 def test_every_lab_test_names_its_skill(lab_name):
-    lab = lab_name
-    unnamed = [t["test"] for t in runner.lab_tests(lab) if not t["skill"]]
+    unnamed = [t["test"] for t in runner.lab_tests(lab_name) if not t["skill"]]
     assert not unnamed, f"give these a @pytest.mark.skill(...): {unnamed}"
 
 
 @pytest.mark.parametrize("lab_name", LABS)
 def test_core_skills_carry_most_and_validation_at_most_a_quarter(lab_name):
-    lab = lab_name
-    skills = points_by_skill(lab)
+    skills = points_by_skill(lab_name)
     total = sum(p for p, _ in skills.values())
-    assert total % 10 == 0, f"{lab}: a total easy to read, a multiple of 10; got {total:g}"
-    assert lab in CORE, f"{lab}: name its core skills in CORE"
-    assert set(CORE[lab]) <= set(skills), f"{lab}: CORE names skills no test has: {set(CORE[lab]) - set(skills)}"
-    core = sum(skills[s][0] for s in CORE[lab])
-    assert core / total >= 0.5, f"{lab}: the core skills carry {core:g} of {total:g} points"
+    assert total % 10 == 0, f"{lab_name}: a total easy to read, a multiple of 10; got {total:g}"
+    assert lab_name in CORE, f"{lab_name}: name its core skills in CORE"
+    unknown = set(CORE[lab_name]) - set(skills)
+    assert not unknown, f"{lab_name}: CORE names skills that no test has: {unknown}"
+    core = sum(skills[s][0] for s in CORE[lab_name])
+    assert core / total >= 0.5, f"{lab_name}: the core skills carry {core:g} of {total:g} points"
     validation = skills.get(VALIDATION, (0, 0))[0]
-    assert validation / total <= 0.25, f"{lab}: input validation carries {validation:g} of {total:g} points"
+    assert validation / total <= 0.25, f"{lab_name}: input validation carries {validation:g} of {total:g} points"
 
 
 @pytest.mark.parametrize("lab_name", LABS)
 def test_every_lab_has_hidden_tests_of_its_skills(lab_name):
-    lab = lab_name
-    hidden = [t for t in runner.lab_tests(lab) if t["hidden"]]
+    hidden = [t for t in runner.lab_tests(lab_name) if t["hidden"]]
     functions = {t["test"].split("::")[-1].split("[")[0] for t in hidden}
-    assert len(functions) >= 3, f"{lab}: at least 3 hidden tests; got {sorted(functions)}"
+    assert len(functions) >= 3, f"{lab_name}: at least 3 hidden tests; got {sorted(functions)}"
     assert all(t["skill"] and t["points"] > 0 for t in hidden)
 
 
 @pytest.mark.parametrize("lab_name", LABS)
 def test_readme_table_is_what_the_tests_add_up_to(lab_name):
-    lab = lab_name
-    assert readme_table().get(lab) == points_by_skill(lab), (
-        f"labs/README.md's 'Points by skill' table is stale for {lab}; its rows are now:\n{markdown(lab)}")
+    assert readme_table().get(lab_name) == points_by_skill(lab_name), (
+        f"labs/README.md's 'Points by skill' table is stale for {lab_name}; its rows are now:\n"
+        f"{markdown(lab_name)}")
