@@ -1,6 +1,11 @@
 """Lab 1 (pixels and tensors): run against the solution, or grade a student's file with
 ``cnn_course.labs.run_tests("lab1")`` in the notebook, or
-``python -m cnn_course.labs grade lab1 path/to/lab1.py``."""
+``python -m cnn_course.labs grade lab1 path/to/lab1.py``.
+
+Points by skill (labs/README.md lists them, hidden tests included): the pipeline from RGB
+bytes to a model's input, which every function feeds, carries the most; input validation
+at most a quarter. A test function's points are shared among its parametrized cases.
+"""
 
 import keras
 import numpy as np
@@ -10,8 +15,34 @@ pytestmark = pytest.mark.timeout(60)
 
 RNG = np.random.default_rng(0)
 RGB = RNG.integers(0, 256, size=(4, 5, 3), dtype=np.uint8)
+GRAYSCALE = "grayscale (BT.601 weights)"
+SCALING = "scaling pixels to [0, 1]"
+AXES = "channel and batch axes"
+PIPELINE = "from RGB bytes to a model's input"
+ONE_HOT = "one-hot labels (like Keras)"
+VALIDATION = "input validation"
 
 
+def bt601_reference(rgb):
+    """The expected grayscale, in float64: 0.299 R + 0.587 G + 0.114 B."""
+    rgb = np.asarray(rgb, dtype=np.float64)
+    return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
+
+
+def check_pipeline(lab, rgb_batch):
+    """uint8 RGB batch -> normalize -> to_grayscale -> add_channel_axis: what a Keras model takes;
+    and its first image alone through to_batch."""
+    x = lab.add_channel_axis(lab.to_grayscale(lab.normalize(rgb_batch)))
+    expected = bt601_reference(rgb_batch)[..., np.newaxis] / 255
+    assert x.shape == expected.shape, f"expected shape {expected.shape}, got {x.shape}"
+    assert x.dtype == np.float32, f"expected float32, got {x.dtype}"
+    np.testing.assert_allclose(x, expected, rtol=1e-5, atol=1e-6)
+    one = lab.to_batch(lab.add_channel_axis(lab.to_grayscale(lab.normalize(rgb_batch[0]))))
+    assert one.shape == (1, *expected.shape[1:]), f"expected shape {(1, *expected.shape[1:])}, got {one.shape}"
+    np.testing.assert_allclose(one, expected[:1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skill(GRAYSCALE)
 @pytest.mark.points(2)
 def test_to_grayscale_uses_bt601_weights(lab):
     gray = lab.to_grayscale(RGB)
@@ -21,6 +52,8 @@ def test_to_grayscale_uses_bt601_weights(lab):
     np.testing.assert_allclose(gray, expected, rtol=1e-5, atol=1e-3)
 
 
+@pytest.mark.skill(GRAYSCALE)
+@pytest.mark.points(1)
 def test_to_grayscale_of_a_batch_and_of_floats(lab):
     batch = np.stack([RGB, RGB[::-1]])
     assert lab.to_grayscale(batch).shape == (2, 4, 5)
@@ -28,6 +61,8 @@ def test_to_grayscale_of_a_batch_and_of_floats(lab):
     np.testing.assert_allclose(lab.to_grayscale(white), 1.0, rtol=1e-6)
 
 
+@pytest.mark.skill(VALIDATION)
+@pytest.mark.points(1)
 @pytest.mark.parametrize("bad, word", [
     (np.zeros((4, 5), np.uint8), "rgb"),          # no channel axis
     (np.zeros((4, 5, 4), np.uint8), "3"),         # RGBA, not RGB
@@ -38,6 +73,7 @@ def test_to_grayscale_rejects_bad_input(lab, bad, word):
         lab.to_grayscale(bad)
 
 
+@pytest.mark.skill(SCALING)
 @pytest.mark.points(2)
 def test_normalize_scales_to_unit_interval(lab):
     images = np.array([[0, 51, 255]], dtype=np.uint8)
@@ -46,19 +82,25 @@ def test_normalize_scales_to_unit_interval(lab):
     np.testing.assert_allclose(scaled, [[0.0, 0.2, 1.0]], rtol=1e-6)
 
 
+@pytest.mark.skill(SCALING)
+@pytest.mark.points(1)
 def test_normalize_keeps_shape(lab):
     images = RNG.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
     scaled = lab.normalize(images)
     assert scaled.shape == images.shape
-    assert 0.0 <= scaled.min() and scaled.max() <= 1.0
+    np.testing.assert_allclose(scaled, images / 255, rtol=1e-6)
 
 
+@pytest.mark.skill(VALIDATION)
+@pytest.mark.points(1)
 @pytest.mark.parametrize("bad", [np.array([[0.5]]), np.array([[300]]), np.array([[-1]])])
 def test_normalize_rejects_non_bytes(lab, bad):
     with pytest.raises(ValueError, match="images"):
         lab.normalize(bad)
 
 
+@pytest.mark.skill(AXES)
+@pytest.mark.points(1)
 def test_add_channel_axis(lab):
     one = np.zeros((28, 28), np.uint8)
     many = np.zeros((7, 28, 28), np.uint8)
@@ -67,11 +109,15 @@ def test_add_channel_axis(lab):
     assert lab.add_channel_axis(many).dtype == np.uint8
 
 
+@pytest.mark.skill(VALIDATION)
+@pytest.mark.points(1)
 def test_add_channel_axis_rejects_wrong_rank(lab):
     with pytest.raises(ValueError, match="images"):
         lab.add_channel_axis(np.zeros((2, 28, 28, 1)))
 
 
+@pytest.mark.skill(AXES)
+@pytest.mark.points(1)
 def test_to_batch(lab):
     image = RNG.random((28, 28, 1)).astype(np.float32)
     batch = lab.to_batch(image)
@@ -79,12 +125,22 @@ def test_to_batch(lab):
     np.testing.assert_array_equal(batch[0], image)
 
 
+@pytest.mark.skill(VALIDATION)
+@pytest.mark.points(1)
 def test_to_batch_rejects_wrong_rank(lab):
     with pytest.raises(ValueError, match="image"):
         lab.to_batch(np.zeros((28, 28)))
 
 
-@pytest.mark.points(2)
+@pytest.mark.skill(PIPELINE)
+@pytest.mark.points(8)
+def test_rgb_bytes_become_a_model_input(lab):
+    # every function of the lab at once: (N, H, W, 3) uint8 -> (N, H, W, 1) float32 in [0, 1]
+    check_pipeline(lab, RNG.integers(0, 256, size=(3, 6, 5, 3), dtype=np.uint8))
+
+
+@pytest.mark.skill(ONE_HOT)
+@pytest.mark.points(1)
 def test_one_hot_matches_keras(lab):
     labels = np.array([5, 0, 4, 1, 9, 2], dtype=np.uint8)
     encoded = lab.one_hot(labels, 10)
@@ -93,6 +149,8 @@ def test_one_hot_matches_keras(lab):
     np.testing.assert_array_equal(encoded, keras.utils.to_categorical(labels, 10))
 
 
+@pytest.mark.skill(VALIDATION)
+@pytest.mark.points(1)
 @pytest.mark.parametrize("labels, num_classes, word", [
     (np.array([0, 10]), 10, "labels"),             # a label out of range
     (np.array([-1, 2]), 10, "labels"),             # negative

@@ -1,0 +1,54 @@
+"""The mutation score of every lab's tests: how many one-bug variants of the solution lose points.
+
+Run from the repository's root::
+
+    .venv/bin/python benchmarks/mutation_score.py             # every lab
+    .venv/bin/python benchmarks/mutation_score.py lab2 lab4   # some
+
+The mutants are in ``tests/mutations.py`` (one place, shared with ``tests/test_mutations.py``,
+which asserts what this script only reports): realistic mistakes written as substitutions in
+each lab's ``solution.py``, graded all of one lab in one pytest process, hidden tests
+included, beside the unchanged solution as a control. A mutant is killed when it loses points
+and, if it is a bug in the lab's core computation, at least half of them. The table, each
+lab's CPU time and the machine go to ``benchmarks/mutation_score.md``.
+"""
+
+import os
+import platform
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+import mutations  # noqa: E402  (tests/ is not a package)
+
+OUT = os.path.join(ROOT, "benchmarks", "mutation_score.md")
+
+
+def main(labs):
+    results, start = {}, time.perf_counter()
+    for lab in labs:
+        results[lab] = mutations.grade_mutants(lab)
+        print(f"{lab}: {results[lab]['cpu']:.0f} s CPU, {results[lab]['wall']:.0f} s wall", flush=True)
+    wall = time.perf_counter() - start
+    cpu = sum(r["cpu"] for r in results.values())
+    table = mutations.table(results)
+    text = (f"# Mutation score\n\nWritten by `benchmarks/mutation_score.py` (the mutants: "
+            f"`tests/mutations.py`). Each lab's mutants are graded in one pytest process, hidden "
+            f"tests included; a mutant is killed when it loses points and, for a bug in the lab's "
+            f"core computation, at least half of them. Points are out of the lab's total; the "
+            f"unchanged solution is the control.\n\n"
+            f"Measured on {platform.machine()}, {os.cpu_count()} cores shared with other work: "
+            f"{cpu:.0f} s of CPU and {wall:.0f} s of wall-clock time in all.\n\n{table}\n")
+    print(table)
+    if set(labs) == set(mutations.MUTANTS):
+        with open(OUT, "w") as out:
+            out.write(text)
+        print(f"wrote {OUT}")
+    else:
+        print("(a subset of the labs: benchmarks/mutation_score.md left as it is)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or sorted(mutations.MUTANTS))
