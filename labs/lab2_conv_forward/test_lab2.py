@@ -203,8 +203,8 @@ def test_conv2d_matches_tensorflow(lab, case):
     y = lab.conv2d(x, w, b, stride=stride, padding=padding)
     expected = tf_conv(x.astype(np.float64), w.astype(np.float64), b, stride, padding)
     assert y.shape == expected.shape, f"expected shape {expected.shape}, got {y.shape}"
-    dtype = np.result_type(x.dtype, w.dtype, np.float32)
-    assert y.dtype == dtype, f"for {x.dtype} x and {w.dtype} w, expected {dtype}, got {y.dtype}"
+    wanted = np.result_type(x.dtype, w.dtype, np.float32)  # float32 at least, as TensorFlow's
+    assert y.dtype == wanted, f"for {x.dtype} x and {w.dtype} w, expected {wanted}, got {y.dtype}"
     np.testing.assert_allclose(y, expected, rtol=1e-9, atol=1e-9)
 
 

@@ -76,10 +76,10 @@ def describe(layer):
 def tiny_model():
     """A small compiled model of the test's own, to test train_and_evaluate alone."""
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
+    tiny = keras.Sequential([keras.layers.Input(shape=(28, 28, 1)), keras.layers.Flatten()])
+    tiny.add(keras.layers.Dense(10, activation="softmax"))
+    tiny.compile(loss="categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
+    return tiny
 
 
 def check_training(lab, model, train, test, epochs, batch_size):
