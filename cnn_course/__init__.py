@@ -23,6 +23,11 @@ By topic, in the order the chapters need them:
 - :mod:`cnn_course.models` -- the MNIST convnet and the dense baseline (chapter 6, lab 5).
 - :mod:`cnn_course.seed_spread` -- chapter 6's accuracies over seeds, as measured by
   ``benchmarks/seed_spread.py`` (its ``seed_spread.json``).
+- :mod:`cnn_course.layers` -- the reference layers in NumPy: im2col convolution, max pooling,
+  ReLU, dense, softmax with cross-entropy, Keras' Glorot initialisation and RMSprop
+  (chapter 7, lab 6; labs 3 and 4 have students write the first two).
+- :mod:`cnn_course.numpy_convnet` -- chapter 6's convnet from scratch, trained like Keras
+  (chapter 7), and the numbers ``benchmarks/numpy_convnet_benchmark.py`` measured.
 
 TensorFlow is imported only inside the functions that need it, so importing this
 package is quick.

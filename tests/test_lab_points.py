@@ -27,6 +27,7 @@ CORE = {
              "average pooling by hand", "gradients (finite differences)"],
     "lab5": ["the convnet learns (end to end)", "building the model (Keras)",
              "training (epochs, batch size, test set)"],
+    "lab6": ["whole network forward and backward", "training step"],
 }
 
 

@@ -1,6 +1,7 @@
 """The lab machinery: starters are generated from solutions, solutions earn every point,
 starters earn none, and grading survives whatever a student's file does."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -105,6 +106,23 @@ def test_starter_grades_to_zero_without_internal_errors(lab_dir):
     assert result.tests and result.points == 0, result.output
     assert all(t.reason for t in result.tests), "every failed test says why"
     assert "INTERNALERROR" not in result.output
+
+
+HIDDEN = [(d, d / f"test_{labs.starter_path(d).stem}_hidden.py") for d in LAB_DIRS]
+HIDDEN = [(d, path) for d, path in HIDDEN if path.is_file()]
+
+
+@pytest.mark.parametrize("lab_dir, hidden", HIDDEN, ids=[d.name for d, _ in HIDDEN])
+def test_hidden_tests_pass_on_the_solution_and_fail_on_the_starter(lab_dir, hidden, tmp_path):
+    # The instructors' hidden tests (test_labN_hidden.py, never shipped) are proven like the others.
+    for lab_file, passed in ((None, True), (labs.starter_path(lab_dir), False)):
+        report = tmp_path / "report.json"
+        run = subprocess.run(runner.pytest_command([hidden], lab_file, report), cwd=tmp_path,
+                             capture_output=True, text=True, timeout=600)
+        assert report.is_file(), run.stdout[-3000:] + run.stderr[-3000:]
+        results = json.loads(report.read_text())["tests"]
+        wrong = [r["test"] for r in results if r["passed"] != passed]
+        assert results and not wrong, f"{lab_file or 'solution.py'}: {wrong}"
 
 
 def test_a_file_that_does_not_import_fails_every_test_but_is_graded(tmp_path):

@@ -1,0 +1,476 @@
+# Lab starter: generated from solution.py by `python -m cnn_course.labs generate`.
+# Write your code where it says "YOUR CODE HERE"; keep the function names and signatures.
+"""Lab 6: assemble and train your own convnet, in NumPy.
+
+Chapter 6 trained its convnet with one call, ``model.fit``. In this lab you train the same
+network with nothing but NumPy: you write the pieces Keras hid, join them to your
+convolution (lab 3) and pooling (lab 4), and check every one against TensorFlow.
+
+The network is chapter 6's, layer for layer::
+
+    conv1 (3x3, 32 filters) -> relu -> max pool 2x2
+    conv2 (3x3, 64 filters) -> relu -> max pool 2x2
+    conv3 (3x3, 64 filters) -> relu -> flatten
+    dense1 (64 units) -> relu -> dense2 (10 units): the logits
+    softmax cross-entropy against one-hot labels, RMSprop updates
+
+Its parameters live in a dict, in Keras' layout, so weights copy over from a Keras model
+unchanged (:func:`params_from_keras`): ``params["conv1_w"]`` of shape
+``(3, 3, 1, 32)`` (HWIO), ``params["conv1_b"]`` of shape ``(32,)``, ... ,
+``params["dense1_w"]`` of shape ``(576, 64)`` (in, out), ``params["dense2_b"]``
+of shape ``(10,)``. Images are NHWC float arrays, as everywhere in the course. The sizes
+(filters, units, classes, image size) are read from the arrays, so the same code runs a
+tiny network for a gradient check.
+
+You write:
+
+1. ``relu`` and ``relu_backward``;
+2. ``_check_dense`` (the input check they share), ``dense`` and ``dense_backward``;
+3. ``softmax_cross_entropy``: the mean loss and its gradient with respect to the logits;
+4. ``rmsprop_update``: one step of Keras' RMSprop on one array;
+5. ``check_params``, ``network_forward`` and ``network_backward``: the whole network;
+6. ``train_step``: forward, loss, backward and update, once.
+
+Given (not for you to write): the convolution and pooling layers. When a ``lab3.py`` and a
+``lab4.py`` (yours, from labs 3 and 4) sit in the working directory and give the right
+answer on a small test input, this file uses their ``conv2d``, ``conv2d_backward``,
+``max_pool2d`` and ``max_pool2d_backward``; otherwise it uses the course's reference
+layers, ``cnn_course.layers``. ``LAYERS_USED`` says which, and it is printed on import.
+The graded tests copy this file alone into an empty folder, so they always use the
+reference layers: your grade here never depends on labs 3 and 4.
+
+Every function checks its input: given something it cannot use, it raises ``ValueError``
+with a message that names the argument, says what was given and what was expected (use
+``cnn_course.checks``). Check your work in ``lab6_numpy_training.ipynb``.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from cnn_course.checks import check_dtype, check_rank, describe
+from cnn_course.layers import conv2d as _conv2d
+from cnn_course.layers import conv2d_backward as _conv2d_backward
+from cnn_course.layers import glorot_uniform
+from cnn_course.layers import max_pool2d as _max_pool2d
+from cnn_course.layers import max_pool2d_backward as _max_pool2d_backward
+
+PARAM_NAMES = ("conv1_w", "conv1_b", "conv2_w", "conv2_b", "conv3_w", "conv3_b",
+               "dense1_w", "dense1_b", "dense2_w", "dense2_b")
+# The course's reference layers (cnn_course.layers), used when yours are not there or not working.
+REFERENCE = {"conv2d": _conv2d, "conv2d_backward": _conv2d_backward, "max_pool2d": _max_pool2d,
+             "max_pool2d_backward": _max_pool2d_backward}
+CONVS = ("conv1", "conv2", "conv3")
+DENSES = ("dense1", "dense2")
+
+
+# ---------------------------------------------------------------- given: the layers of labs 3 and 4
+
+def _student_module(filename, folder):
+    """Import ``folder/filename`` under a private name; ``(module, None)`` or ``(None, why not)``."""
+    path = Path(folder) / filename
+    if not path.is_file():
+        return None, f"no {filename} in the working directory"
+    name = f"_lab6_uses_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        sys.modules.pop(name, None)
+        return None, f"{filename} could not be imported ({type(error).__name__}: {error})"
+    return module, None
+
+
+def _agrees(ours, expected):
+    ours = np.asarray(ours)
+    return ours.shape == expected.shape and np.allclose(ours, expected, rtol=1e-4, atol=1e-5)
+
+
+def _conv_works(module):
+    """None if ``module``'s conv2d and conv2d_backward match the reference on a small input."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 5, 2)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 2, 3)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    dy = rng.standard_normal((2, 3, 3, 3)).astype(np.float32)
+    if not _agrees(module.conv2d(x, w, b), REFERENCE["conv2d"](x, w, b)):
+        return "its conv2d gives a wrong result on a small test input"
+    grads = module.conv2d_backward(dy, x, w)
+    if not all(_agrees(g, r) for g, r in zip(grads, REFERENCE["conv2d_backward"](dy, x, w))):
+        return "its conv2d_backward gives a wrong result on a small test input"
+    return None
+
+
+def _pool_works(module):
+    """None if ``module``'s max_pool2d and max_pool2d_backward match the reference on a small input."""
+    x = np.random.default_rng(1).permutation(50).reshape(1, 5, 5, 2).astype(np.float32)  # no ties
+    dy = np.random.default_rng(2).standard_normal((1, 2, 2, 2)).astype(np.float32)
+    y, cache = module.max_pool2d(x, 2)
+    ref_y, ref_cache = REFERENCE["max_pool2d"](x, 2)
+    if not _agrees(y, ref_y):
+        return "its max_pool2d gives a wrong result on a small test input"
+    if not _agrees(module.max_pool2d_backward(dy, cache), REFERENCE["max_pool2d_backward"](dy, ref_cache)):
+        return "its max_pool2d_backward gives a wrong result on a small test input"
+    return None
+
+
+def _choose(filename, names, works, folder="."):
+    """The functions ``names`` from ``folder/filename`` if they work, else the reference's;
+    and a line saying which, and why."""
+    module, problem = _student_module(filename, folder)
+    if module is not None:
+        try:
+            problem = works(module)
+        except NotImplementedError:
+            problem = f"{filename} is not finished (NotImplementedError)"
+        except Exception as error:  # the student's bug: fall back, and say what it was
+            problem = f"{filename} raised {type(error).__name__}: {error}"
+    listed = " and ".join(names)
+    if problem is None:
+        return [getattr(module, n) for n in names], f"{listed}: yours, from {filename}"
+    return [REFERENCE[n] for n in names], f"{listed}: the course's reference ({problem})"
+
+
+(conv2d, conv2d_backward), _CONV_LINE = _choose("lab3.py", ("conv2d", "conv2d_backward"), _conv_works)
+(max_pool2d, max_pool2d_backward), _POOL_LINE = _choose(
+    "lab4.py", ("max_pool2d", "max_pool2d_backward"), _pool_works)
+LAYERS_USED = f"lab6 uses\n- {_CONV_LINE}\n- {_POOL_LINE}"
+print(LAYERS_USED)
+
+
+# ---------------------------------------------------------------- given: parameters
+
+def init_params(rng, input_shape=(28, 28, 1), filters=(32, 64, 64), units=64, classes=10):
+    """Fresh parameters as Keras initialises them: Glorot-uniform kernels, zero biases.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    input_shape : (H, W, C), one image's shape
+    filters : three ints, the filters of conv1, conv2 and conv3 (3x3 kernels)
+    units, classes : ints, the outputs of dense1 and of dense2
+
+    Returns
+    -------
+    dict of float32 arrays, keyed by ``PARAM_NAMES``, in Keras' layout.
+    """
+    H, W, C = input_shape
+    for _ in range(2):  # conv 3x3 "valid" then pool 2x2, twice; then conv3
+        H, W = (H - 2) // 2, (W - 2) // 2
+    flat = (H - 2) * (W - 2) * filters[2]
+    shapes = {"conv1_w": (3, 3, C, filters[0]), "conv2_w": (3, 3, filters[0], filters[1]),
+              "conv3_w": (3, 3, filters[1], filters[2]), "dense1_w": (flat, units),
+              "dense2_w": (units, classes)}
+    params = {}
+    for layer in CONVS + DENSES:
+        shape = shapes[f"{layer}_w"]
+        params[f"{layer}_w"] = glorot_uniform(shape, rng).astype(np.float32)
+        params[f"{layer}_b"] = np.zeros(shape[-1], np.float32)
+    return params
+
+
+def params_from_keras(model):
+    """The weights of chapter 6's Keras convnet (``cnn_course.models.build_convnet()``) as
+    a params dict: copies, in Keras' own layout (kernels HWIO and (in, out))."""
+    with_weights = [layer for layer in model.layers if layer.weights]
+    if len(with_weights) != len(CONVS + DENSES):
+        raise ValueError(f"model must have 3 Conv2D and 2 Dense layers; got {len(with_weights)} "
+                         "layers with weights")
+    params = {}
+    for name, layer in zip(CONVS + DENSES, with_weights):
+        kernel, bias = (np.array(v) for v in layer.get_weights())
+        params[f"{name}_w"], params[f"{name}_b"] = kernel, bias
+    return params
+
+
+def zeros_like_params(params):
+    """A dict of zero arrays shaped like ``params``: RMSprop's velocities before the first step."""
+    return {name: np.zeros_like(value) for name, value in params.items()}
+
+
+# ---------------------------------------------------------------- 1. ReLU
+
+def relu(x):
+    """The rectified linear unit, elementwise: ``max(x, 0)``.
+
+    Parameters
+    ----------
+    x : floating-point array of any shape
+
+    Returns
+    -------
+    array of the shape and dtype of ``x``
+
+    Raises
+    ------
+    ValueError
+        naming ``x`` if it is not a floating-point array.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def relu_backward(dy, x):
+    """The gradient of :func:`relu`: ``dy`` where ``x > 0``, 0 elsewhere (0 at ``x == 0`` too,
+    as TensorFlow does).
+
+    Parameters
+    ----------
+    dy : floating-point array, the gradient of the loss with respect to ``relu(x)``
+    x : floating-point array of the same shape, the input the forward pass was given
+
+    Returns
+    -------
+    dx : array of the shape of ``x``
+
+    Raises
+    ------
+    ValueError
+        naming ``dy`` or ``x`` if either is not a floating-point array, or ``dy`` if its
+        shape differs from ``x``'s.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------- 2. Dense
+
+def _check_dense(x, w):
+    """Validate a dense layer's input and kernel; return them as arrays.
+
+    :func:`dense` and :func:`dense_backward` share this check.
+
+    Raises
+    ------
+    ValueError
+        naming ``x`` if it is not a 2-D floating-point array (N, n_in), ``w`` if it is not a
+        2-D floating-point array with one row per column of ``x``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def dense(x, w, b):
+    """A fully connected layer without activation: ``x @ w + b``, as ``keras.layers.Dense``.
+
+    Parameters
+    ----------
+    x : floating-point array of shape (N, n_in)
+    w : floating-point array of shape (n_in, n_out), the kernel in Keras' layout
+    b : floating-point array of shape (n_out,)
+
+    Returns
+    -------
+    array of shape (N, n_out)
+
+    Raises
+    ------
+    ValueError
+        naming ``x``, ``w`` or ``b`` if it is not a floating-point array of the rank above,
+        if ``w`` has not one row per column of ``x``, or ``b`` not one entry per column of ``w``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def dense_backward(dy, x, w):
+    """Gradients of :func:`dense` with respect to its input, kernel and bias.
+
+    With ``y = x @ w + b`` and ``dy = dL/dy``: ``dx = dy @ w.T``, ``dw = x.T @ dy`` and
+    ``db`` is ``dy`` summed over the batch.
+
+    Parameters
+    ----------
+    dy : floating-point array of shape (N, n_out)
+    x, w : what the forward pass was given (``b`` is not needed)
+
+    Returns
+    -------
+    (dx, dw, db) : arrays of the shapes of ``x``, ``w`` and (n_out,)
+
+    Raises
+    ------
+    ValueError
+        as :func:`dense` for ``x`` and ``w``, and naming ``dy`` if it is not a floating-point
+        array of shape (N, n_out).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------- 3. Softmax cross-entropy
+
+def softmax_cross_entropy(logits, y_onehot):
+    """The mean categorical cross-entropy of ``softmax(logits)`` against the labels, and its
+    gradient with respect to the logits.
+
+    ``loss = mean over the batch of -sum_k y[n, k] * log softmax(logits[n])[k]``, the loss
+    Keras' ``"categorical_crossentropy"`` computes on a softmax output. Compute the log of
+    the softmax without overflow (subtract each row's maximum first: logits of 1000 must
+    work). The gradient of the combined softmax and cross-entropy is the simple
+    ``(softmax(logits) - y_onehot) / N``.
+
+    Parameters
+    ----------
+    logits : floating-point array of shape (N, classes)
+    y_onehot : floating-point array of the same shape, each row a probability distribution
+        (non-negative, summing to 1): a one-hot label, or a smoothed one
+
+    Returns
+    -------
+    (loss, dlogits) : a Python float, and an array of the shape and dtype of ``logits``
+
+    Raises
+    ------
+    ValueError
+        naming ``logits`` if it is not a 2-D floating-point array, ``y_onehot`` if it is not
+        of the same shape, has negative values or rows that do not sum to 1.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------- 4. RMSprop
+
+def rmsprop_update(param, grad, velocity, learning_rate=0.001, rho=0.9, epsilon=1e-7):
+    """One step of RMSprop on one array, exactly as ``keras.optimizers.RMSprop`` (Keras 3,
+    no momentum, not centred) does it::
+
+        velocity = rho * velocity + (1 - rho) * grad ** 2
+        param = param - learning_rate * grad / sqrt(velocity + epsilon)
+
+    Parameters
+    ----------
+    param, grad, velocity : floating-point arrays of one shape (``velocity`` starts at zeros)
+    learning_rate, epsilon : positive numbers
+    rho : a number in [0, 1), how much of the old velocity is kept
+
+    Returns
+    -------
+    (new_param, new_velocity) : new arrays (the arguments are left unchanged), of the dtype
+        of ``param``
+
+    Raises
+    ------
+    ValueError
+        naming ``param``, ``grad`` or ``velocity`` if one is not a floating-point array or
+        the shapes differ, and ``learning_rate``, ``rho`` or ``epsilon`` if out of range.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------- 5. The whole network
+
+def check_params(params):
+    """Check that ``params`` holds the network's parameters, with shapes that fit together.
+
+    Parameters
+    ----------
+    params : dict with a floating-point array for every name in ``PARAM_NAMES`` (more keys
+        are ignored): the kernels of conv1, conv2, conv3 of shape (f_h, f_w, C_in, C_out),
+        each C_in the C_out of the layer before; dense kernels (n_in, n_out), dense2's n_in
+        equal to dense1's n_out; each bias of shape (C_out,) or (n_out,) of its kernel.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        naming ``params`` if it is not a dict or lacks a name, and ``params['<name>']`` for
+        an array of the wrong dtype, rank or shape (the message says what was expected).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def network_forward(params, x):
+    """The whole convnet, forward: the logits of a batch of images, and a cache for the
+    backward pass.
+
+    conv1 -> relu -> max pool 2x2 -> conv2 -> relu -> max pool 2x2 -> conv3 -> relu ->
+    flatten -> dense1 -> relu -> dense2. The convolutions are "valid" with stride 1, the
+    pools 2x2 with stride 2 (the floor: an 11x11 map pools to 5x5, as Keras does). Flatten
+    keeps NumPy's (row, column, channel) order, as ``keras.layers.Flatten`` does on NHWC.
+
+    Parameters
+    ----------
+    params : dict as :func:`check_params` describes
+    x : floating-point array of shape (N, H, W, C), C the input channels of conv1
+
+    Returns
+    -------
+    (logits, cache) : the logits, shape (N, classes) (no softmax), and whatever
+        :func:`network_backward` needs (a dict is convenient)
+
+    Raises
+    ------
+    ValueError
+        as :func:`check_params`; naming ``x`` if it is not a 4-D floating-point array, if its
+        channels differ from conv1's inputs or its images are too small for the network;
+        naming ``params['dense1_w']`` if its rows differ from the flattened features.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def network_backward(dlogits, cache):
+    """The whole convnet, backward: the gradient of the loss with respect to every parameter.
+
+    Parameters
+    ----------
+    dlogits : floating-point array of shape (N, classes), the gradient of the loss with
+        respect to the logits (``softmax_cross_entropy``'s second output)
+    cache : what :func:`network_forward` returned with the logits
+
+    Returns
+    -------
+    dict : for every name in ``PARAM_NAMES``, the gradient, of the shape of that parameter
+
+    Raises
+    ------
+    ValueError
+        naming ``dlogits`` if it is not a floating-point array of the logits' shape.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------- 6. Training
+
+def train_step(params, velocities, x, y_onehot, learning_rate=0.001):
+    """One step of training on one batch: forward, loss, backward, an RMSprop update of
+    every parameter (``rho=0.9``, ``epsilon=1e-7``, Keras' defaults).
+
+    ``params`` and ``velocities`` are updated in place: each entry is replaced by its new
+    array. The step is the one ``model.train_on_batch(x, y_onehot)`` takes on chapter 6's
+    Keras model compiled with ``RMSprop(learning_rate)``.
+
+    Parameters
+    ----------
+    params : dict as :func:`check_params` describes
+    velocities : dict with an array of each parameter's shape (from :func:`zeros_like_params`
+        before the first step)
+    x : floating-point array of shape (N, H, W, C)
+    y_onehot : array of shape (N, classes), as for :func:`softmax_cross_entropy`
+    learning_rate : positive number
+
+    Returns
+    -------
+    float : the loss on the batch *before* the update
+
+    Raises
+    ------
+    ValueError
+        as :func:`network_forward`, :func:`softmax_cross_entropy` and
+        :func:`rmsprop_update`, and naming ``velocities`` if it is not a dict holding an
+        array of the right shape for every parameter.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
