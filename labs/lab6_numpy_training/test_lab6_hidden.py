@@ -15,26 +15,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cnn_course.layers import glorot_uniform
+from test_lab6 import make_params
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]
 
 LAYERS = ("conv1", "conv2", "conv3", "dense1", "dense2")
 NAMES = tuple(f"{layer}_{kind}" for layer in LAYERS for kind in ("w", "b"))
-
-
-def make_params(rng, input_shape, filters, units, classes):
-    """Random float64 parameters of the lab's network, for images of ``input_shape``."""
-    H, W, C = input_shape
-    for _ in range(2):
-        H, W = (H - 2) // 2, (W - 2) // 2
-    kernels = [(3, 3, C, filters[0]), (3, 3, filters[0], filters[1]), (3, 3, filters[1], filters[2]),
-               ((H - 2) * (W - 2) * filters[2], units), (units, classes)]
-    params = {}
-    for layer, shape in zip(LAYERS, kernels):
-        params[f"{layer}_w"] = glorot_uniform(shape, rng).astype(np.float64)
-        params[f"{layer}_b"] = 0.1 * rng.standard_normal(shape[-1])
-    return params
 
 
 def tf_logits(variables, x):
@@ -72,7 +58,7 @@ def test_a_network_of_other_sizes_matches_tensorflow(lab):
     # 3-channel 23x21 images (odd sizes: pooling floors; conv3 gives 2x1 maps, so the order
     # of Flatten matters), 4, 5 and 6 filters, 7 units, 5 classes
     rng = np.random.default_rng(12)
-    params = make_params(rng, (23, 21, 3), filters=(4, 5, 6), units=7, classes=5)
+    params = make_params(rng, (23, 21, 3), filters=(4, 5, 6), units=7, classes=5, dtype=np.float64)
     x = rng.random((3, 23, 21, 3))
     dlogits = rng.standard_normal((3, 5))
     variables = {name: tf.Variable(value) for name, value in params.items()}
@@ -108,7 +94,7 @@ def test_rmsprop_in_float64_with_no_memory_matches_keras(lab):
 @pytest.mark.skill("training step")
 def test_train_steps_on_a_small_network_match_tensorflow(lab):
     rng = np.random.default_rng(14)
-    params = make_params(rng, (18, 18, 2), filters=(3, 4, 3), units=6, classes=4)
+    params = make_params(rng, (18, 18, 2), filters=(3, 4, 3), units=6, classes=4, dtype=np.float64)
     x = rng.random((5, 18, 18, 2))
     y = np.eye(4)[rng.integers(0, 4, 5)]
     variables = {name: tf.Variable(value) for name, value in params.items()}
