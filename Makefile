@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make book   create .venv if needed, install, build the HTML into _build/html
-#   make test   the same install, then the whole suite (tests, nbval, the book with -W,
+#   make test   the same install, then the whole suite (ruff, tests, nbval, the book with -W,
 #               the built book in a browser, every notebook alone in the readers' environment)
 
 VENV   ?= .venv
@@ -15,12 +15,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(sort $(shell find chapters labs -name "*.ipynb" -not -path "*/.ipynb_checkpoints/*"))
 
-.PHONY: book test install unit-tests notebooks-test book-strict browser-test reader-check starters notebooks benchmarks clean
+.PHONY: book test install lint unit-tests notebooks-test book-strict browser-test reader-check starters notebooks benchmarks clean
 
 book: install
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-test: install unit-tests notebooks-test book-strict browser-test reader-check
+test: install lint unit-tests notebooks-test book-strict browser-test reader-check
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -r requirements.txt
 	touch $@
+
+# ruff, configured in pyproject.toml (notebooks are checked by running them, not linted).
+lint: install
+	$(PYTHON) -m ruff check .
 
 # Lab tests (against the solutions), the helper package, the lab tooling.
 unit-tests: install

@@ -23,8 +23,20 @@ and into the "Convolution (lab 3)" section of ``benchmarks/README.md``.
 """
 
 import argparse
+import datetime
 import os
+import platform
+import resource
 import sys
+import timeit
+import tracemalloc
+from functools import partial
+
+import numpy as np
+import tensorflow as tf
+from threadpoolctl import threadpool_limits
+
+from cnn_course.grading.runner import load_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(ROOT, "benchmarks", "conv_benchmark.md")
@@ -49,22 +61,8 @@ def parse_args(argv=None):
 
 
 ARGS = parse_args()
-# Thread counts are read when the libraries load: set them before importing NumPy/TF.
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import datetime  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
-import timeit  # noqa: E402
-import tracemalloc  # noqa: E402
-
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from cnn_course.grading.runner import load_module  # noqa: E402
-
+# NumPy's BLAS and TensorFlow get the same number of threads (set before either computes).
+threadpool_limits(ARGS.threads, user_api="blas")
 tf.config.threading.set_intra_op_parallelism_threads(ARGS.threads)
 tf.config.threading.set_inter_op_parallelism_threads(ARGS.threads)
 
@@ -117,6 +115,56 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def time_layer(lab3, x, w, b, dy):
+    """Lab 3's forward and forward + backward against TensorFlow on one layer (batch ``x``)."""
+    xt, wt, bt, dyt = map(tf.constant, (x, w, b, dy))
+
+    # Both sides start from arrays in their own format and end with arrays in hand.
+    def ours_forward():
+        return lab3.conv2d(x, w, b)
+
+    def tf_forward():
+        return tf.nn.bias_add(tf.nn.conv2d(xt, wt, 1, "VALID"), bt).numpy()
+
+    def ours_both():
+        lab3.conv2d(x, w, b)
+        return lab3.conv2d_backward(dy, x, w)
+
+    def tf_both():
+        with tf.GradientTape() as tape:
+            tape.watch([xt, wt, bt])
+            out = tf.nn.bias_add(tf.nn.conv2d(xt, wt, 1, "VALID"), bt)
+        return [g.numpy() for g in tape.gradient(out, [xt, wt, bt], output_gradients=dyt)]
+
+    # Same answers first: a fast wrong convolution is not worth timing.
+    np.testing.assert_allclose(ours_forward(), tf_forward(), rtol=1e-3, atol=1e-3)
+    for ours, theirs in zip(ours_both(), tf_both(), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-2)
+
+    t = {name: best_ms(f, ARGS.repeat) for name, f in
+         [("of", ours_forward), ("tf", tf_forward), ("ob", ours_both), ("tb", tf_both)]}
+    return {"layer": (x.shape[1], x.shape[2], w.shape[2], w.shape[3]), "y": dy.shape,
+            **t, "mem_f": peak_mb(ours_forward), "mem_b": peak_mb(ours_both)}
+
+
+def time_loops(lab3, loops, xs, w, b):
+    """The loop versions against lab 3 and TensorFlow, on a small batch ``xs`` (seconds per
+    call at batch 64)."""
+    xst, wt, bt = map(tf.constant, (xs, w, b))
+    row = {
+        "layer": (xs.shape[1], xs.shape[2], w.shape[2], w.shape[3]),
+        "ours": best_ms(lambda: lab3.conv2d(xs, w, b), ARGS.repeat),
+        "tf": best_ms(lambda: tf.nn.bias_add(tf.nn.conv2d(xst, wt, 1, "VALID"), bt).numpy(), ARGS.repeat),
+        "mem": peak_mb(lambda: lab3.conv2d(xs, w, b)), "loops": {},
+    }
+    for name, conv in loops.items():
+        np.testing.assert_allclose(conv(xs, w, b), lab3.conv2d(xs, w, b), rtol=1e-3, atol=1e-3)
+        # best of 3 single calls: these take up to seconds each
+        ms = min(timeit.repeat(partial(conv, xs, w, b), number=1, repeat=3)) * 1e3
+        row["loops"][name] = (ms, peak_mb(partial(conv, xs, w, b)))
+    return row
+
+
 def main():
     lab3 = load_module(ARGS.lab_file, "lab3_under_test")
     try:
@@ -137,55 +185,9 @@ def main():
         x = rng.standard_normal((ARGS.batch, H, W, C_in), dtype=np.float32)
         w = rng.standard_normal((3, 3, C_in, C_out), dtype=np.float32) * 0.1
         b = rng.standard_normal(C_out, dtype=np.float32)
-        y = lab3.conv2d(x, w, b)
-        dy = rng.standard_normal(y.shape, dtype=np.float32)
-        xt, wt, bt, dyt = map(tf.constant, (x, w, b, dy))
-
-        # Both sides start from arrays in their own format and end with arrays in hand.
-        def ours_forward():
-            return lab3.conv2d(x, w, b)
-
-        def tf_forward():
-            return tf.nn.bias_add(tf.nn.conv2d(xt, wt, 1, "VALID"), bt).numpy()
-
-        def ours_both():
-            lab3.conv2d(x, w, b)
-            return lab3.conv2d_backward(dy, x, w)
-
-        def tf_both():
-            with tf.GradientTape() as tape:
-                tape.watch([xt, wt, bt])
-                out = tf.nn.bias_add(tf.nn.conv2d(xt, wt, 1, "VALID"), bt)
-            return [g.numpy() for g in tape.gradient(out, [xt, wt, bt], output_gradients=dyt)]
-
-        # Same answers first: a fast wrong convolution is not worth timing.
-        np.testing.assert_allclose(ours_forward(), tf_forward(), rtol=1e-3, atol=1e-3)
-        for ours, theirs in zip(ours_both(), tf_both()):
-            np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-2)
-
-        t = {name: best_ms(f, ARGS.repeat) for name, f in
-             [("of", ours_forward), ("tf", tf_forward), ("ob", ours_both), ("tb", tf_both)]}
-        rows.append({
-            "layer": (H, W, C_in, C_out), "y": y.shape,
-            **t, "mem_f": peak_mb(ours_forward), "mem_b": peak_mb(ours_both),
-        })
-
-        # The loop version, on a smaller batch (seconds per call at batch 64).
-        xs = x[:ARGS.loop_batch]
-        xst = tf.constant(xs)
-        row = {
-            "layer": (H, W, C_in, C_out),
-            "ours": best_ms(lambda: lab3.conv2d(xs, w, b), ARGS.repeat),
-            "tf": best_ms(lambda: tf.nn.bias_add(tf.nn.conv2d(xst, wt, 1, "VALID"), bt).numpy(),
-                          ARGS.repeat),
-            "mem": peak_mb(lambda: lab3.conv2d(xs, w, b)), "loops": {},
-        }
-        for name, conv in loops.items():
-            np.testing.assert_allclose(conv(xs, w, b), lab3.conv2d(xs, w, b), rtol=1e-3, atol=1e-3)
-            # best of 3 single calls: these take up to seconds each
-            ms = min(timeit.repeat(lambda: conv(xs, w, b), number=1, repeat=3)) * 1e3
-            row["loops"][name] = (ms, peak_mb(lambda: conv(xs, w, b)))
-        loop_rows.append(row)
+        dy = rng.standard_normal(lab3.conv2d(x, w, b).shape, dtype=np.float32)
+        rows.append(time_layer(lab3, x, w, b, dy))
+        loop_rows.append(time_loops(lab3, loops, x[:ARGS.loop_batch], w, b))
     load_after = os.getloadavg()
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -198,8 +200,10 @@ def main():
         update_readme(text)
 
 
-def update_readme(text, path=os.path.join(ROOT, "benchmarks", "README.md")):
-    """Replace the block between this benchmark's markers in the README by ``text``."""
+def update_readme(text, path=None):
+    """Replace the block between this benchmark's markers in the README (``path``, by default
+    benchmarks/README.md) by ``text``."""
+    path = path or os.path.join(ROOT, "benchmarks", "README.md")
     try:
         with open(path) as handle:
             readme = handle.read()
@@ -263,7 +267,9 @@ def render(rows, loop_rows, load_before, load_after, maxrss_mb):
                      + f" | {r['ours']:.2f}, {r['mem']:.2f} MB | {r['tf']:.2f} |")
     target = next(r for r in rows if r["layer"][:3] == TARGET_LAYER)
     forward, both = target["of"] / target["tf"], target["ob"] / target["tb"]
-    verdict = lambda ratio, goal: "met" if ratio <= goal else "not met"  # noqa: E731
+    def verdict(ratio, goal):
+        return "met" if ratio <= goal else "not met"
+
     lines += [
         "",
         f"Targets on the {shape(TARGET_LAYER)} → {target['layer'][3]} layer: forward within "

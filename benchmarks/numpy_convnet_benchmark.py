@@ -71,15 +71,19 @@ def mnist(images):
 
     (x, y), (x_test, y_test) = load_mnist()
     order = np.random.default_rng(0).permutation(len(x))[:images]  # the same batches for both
-    scale = lambda a: a.reshape(-1, 28, 28, 1).astype(np.float32) / 255  # noqa: E731
+    def scale(a):
+        return a.reshape(-1, 28, 28, 1).astype(np.float32) / 255
+
     eye = np.eye(10, dtype=np.float32)
     return scale(x[order]), eye[y[order]], scale(x_test), eye[y_test]
 
 
 def limit_blas(threads):
     """Limit NumPy's BLAS to ``threads`` threads (threadpoolctl sees only loaded libraries)."""
-    import numpy  # noqa: F401
+    import numpy  # load the BLAS first: threadpoolctl limits only libraries already loaded
     from threadpoolctl import threadpool_limits
+
+    del numpy
 
     threadpool_limits(threads, user_api="blas")
 
@@ -207,7 +211,8 @@ def main():
     threads = [int(t) for t in args.numpy_threads.split(",") if t]
     speeds = {}
     for t in threads:
-        speeds[f"NumPy ({t} BLAS thread{'s' if t > 1 else ''})"] = dict(run("numpy", images=args.images, threads=t), threads=t)
+        label = f"NumPy ({t} BLAS thread{'s' if t > 1 else ''})"
+        speeds[label] = dict(run("numpy", images=args.images, threads=t), threads=t)
         print(f"NumPy, {t} thread(s): {speeds[list(speeds)[-1]]['seconds']:.1f} s", flush=True)
     speeds["Keras"] = run("keras", images=args.images)
     print(f"Keras: {speeds['Keras']['seconds']:.1f} s", flush=True)

@@ -113,7 +113,7 @@ def format_table(headers, rows, align=None):
                          f"got {align!r}")
     cells = [headers] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[c]) for row in cells) for c in range(len(headers))]
-    lines = ["  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, align, widths)).rstrip()
+    lines = ["  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, align, widths, strict=True)).rstrip()
              for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -134,7 +134,7 @@ def _box(ax, x, y, width, height, depth, color, label=None, alpha=1.0):
         [(x + width, y), (x + width + dx, y + dy), (x + width + dx, y + height + dy),
          (x + width, y + height)],  # side
     ]
-    for face, shade in zip(faces, (1.0, 0.85, 0.7)):
+    for face, shade in zip(faces, (1.0, 0.85, 0.7), strict=True):
         rgb = np.array(plt.matplotlib.colors.to_rgb(color)) * shade
         ax.add_patch(Polygon(face, closed=True, facecolor=rgb, edgecolor="black",
                              linewidth=0.8, alpha=alpha))

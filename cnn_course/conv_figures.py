@@ -31,8 +31,10 @@ def arithmetic(X, K, i=0, j=0):
     """
     X, K = np.asarray(X), np.asarray(K)
     patch = X[i:i + K.shape[0], j:j + K.shape[1]]
-    term = lambda v: f"({_number(v)})" if v < 0 else _number(v)  # noqa: E731
-    terms = " + ".join(f"{term(x)}×{term(k)}" for x, k in zip(patch.ravel(), K.ravel()))
+    def term(v):
+        return f"({_number(v)})" if v < 0 else _number(v)
+
+    terms = " + ".join(f"{term(x)}×{term(k)}" for x, k in zip(patch.ravel(), K.ravel(), strict=True))
     return f"{terms} = {_number((patch * K).sum())}"
 
 

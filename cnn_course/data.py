@@ -24,12 +24,12 @@ EXPECTED = {
 }
 
 HOW_TO_FIX = (
-    "To fix it, either set the environment variable {var} to the path of a good copy of "
+    f"To fix it, either set the environment variable {ENV_VAR} to the path of a good copy of "
     "mnist.npz (the file keras.datasets.mnist.load_data() downloads; in a checkout of this "
-    "course, `make` sets {var} to ../shared/data/mnist.npz when that file exists), or, on a "
+    f"course, `make` sets {ENV_VAR} to ../shared/data/mnist.npz when that file exists), or, on a "
     "machine with internet access, run once: "
     "python -c \"import keras; keras.datasets.mnist.load_data()\""
-).format(var=ENV_VAR)
+)
 
 
 class MnistDataError(RuntimeError):

@@ -305,8 +305,8 @@ def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
     if padding == "valid" and (pool[0] > H or pool[1] > W):
         raise ValueError(f"pool_size (a {pool[0]}x{pool[1]} window) must fit inside the {H}x{W} "
                          f"images of x with padding='valid'; got x of shape {x.shape}")
-    out = tuple(output_size(n, p, s, padding) for n, p, s in zip((H, W), pool, steps))
-    pads = tuple(padding_amounts(n, p, s, padding) for n, p, s in zip((H, W), pool, steps))
+    out = tuple(output_size(n, p, s, padding) for n, p, s in zip((H, W), pool, steps, strict=True))
+    pads = tuple(padding_amounts(n, p, s, padding) for n, p, s in zip((H, W), pool, steps, strict=True))
     xp = _pad(x, pads, value=-np.inf)  # -inf: a padded cell never wins
     offsets = [(a, b) for a in range(pool[0]) for b in range(pool[1])]  # row-major, as TF breaks ties
     cells = [xp[_cells(offset, steps, out)] for offset in offsets]  # views, no copies

@@ -22,6 +22,15 @@ def _silence_stderr_fd():
         os.close(saved)
 
 
+def _ipython():
+    """The running IPython shell, or None (a plain Python process, or no IPython installed)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def setup_notebook(seed=0):
     """Quiet TensorFlow, draw figures inline, fix the random seeds, make TensorFlow deterministic.
 
@@ -35,11 +44,9 @@ def setup_notebook(seed=0):
         import tensorflow as tf
     import matplotlib.pyplot as plt
 
-    try:  # in a notebook, figures go inline even if MPLBACKEND says otherwise
-        shell = get_ipython()  # noqa: F821 (defined only inside IPython)
+    shell = _ipython()
+    if shell is not None:  # in a notebook, figures go inline even if MPLBACKEND says otherwise
         shell.run_line_magic("matplotlib", "inline")
-    except NameError:
-        pass
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow at once
     tf.config.experimental.enable_op_determinism()

@@ -300,14 +300,14 @@ class ConvNet:
     def from_keras(cls, model):
         """A float32 network holding a copy of the weights of ``cnn_course.models.build_convnet()``."""
         net = cls()
-        for name, layer in zip(net._weight_names(), _weight_layers(model, net)):
+        for name, layer in zip(net._weight_names(), _weight_layers(model, net), strict=True):
             kernel, bias = layer.get_weights()
             net.params[name + "_w"][...], net.params[name + "_b"][...] = kernel, bias
         return net
 
     def copy_to_keras(self, model):
         """Copy this network's weights into ``model``, a ``cnn_course.models.build_convnet()``."""
-        for name, layer in zip(self._weight_names(), _weight_layers(model, self)):
+        for name, layer in zip(self._weight_names(), _weight_layers(model, self), strict=True):
             layer.set_weights([self.params[name + "_w"], self.params[name + "_b"]])
 
     def _weight_names(self):
@@ -352,7 +352,7 @@ def gradient_check(net, x, y_onehot, entries=20, h=1e-6, seed=0):
         where = rng.choice(p.size, size=min(entries, p.size), replace=False)
         saved = p.flat[where].copy()
 
-        def loss_at(values):
+        def loss_at(values, p=p, where=where):
             p.flat[where] = values
             return layers.softmax_cross_entropy(net.forward(x), y_onehot)[0]
 

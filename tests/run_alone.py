@@ -25,7 +25,6 @@ results are printed and written as JSON (``--report``).
 
 import argparse
 import json
-import os
 import re
 import resource
 import shutil

@@ -4,8 +4,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from cnn_course.architecture import (conv_params, dense_params, draw_conv_volumes, format_table,
-                                     layer_windows, receptive_fields, trace_shapes)
+from cnn_course.architecture import (
+    conv_params,
+    dense_params,
+    draw_conv_volumes,
+    format_table,
+    layer_windows,
+    receptive_fields,
+    trace_shapes,
+)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 import run_alone
 
 ROOT = Path(__file__).resolve().parent.parent

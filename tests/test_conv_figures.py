@@ -3,15 +3,13 @@
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
 
-matplotlib.use("Agg")
+from cnn_course import conv_figures
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from cnn_course import conv_figures  # noqa: E402
+matplotlib.use("Agg")  # no display needed
 
 X = np.arange(9).reshape(3, 3)
 K = np.arange(4).reshape(2, 2)

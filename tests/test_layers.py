@@ -36,12 +36,14 @@ def test_conv2d_and_its_gradients_match_tensorflow(stride, padding):
     x, w, b = normal(2, 7, 6, 3), normal(3, 2, 3, 4), normal(4)
     y = layers.conv2d(x, w, b, stride, padding)
     assert y.dtype == np.float32
-    tf_conv = lambda x, w, b: tf.nn.conv2d(x, w, stride, padding.upper()) + b  # noqa: E731
+    def tf_conv(x, w, b):
+        return tf.nn.conv2d(x, w, stride, padding.upper()) + b
+
     np.testing.assert_allclose(y, tf_conv(x, w, b), rtol=1e-5, atol=1e-5)
     dy = normal(*y.shape)
     dx, dw, db = layers.conv2d_backward(dy, x, w, stride, padding)
     assert dx.dtype == dw.dtype == db.dtype == np.float32
-    for ours, theirs in zip((dx, dw, db), tape_gradients(tf_conv, (x, w, b), dy)):
+    for ours, theirs in zip((dx, dw, db), tape_gradients(tf_conv, (x, w, b), dy), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
 
 
@@ -49,7 +51,9 @@ def test_conv2d_gradients_pass_a_float64_gradient_check():
     x, w, b = normal(2, 5, 5, 2, dtype=np.float64), normal(3, 3, 2, 3, dtype=np.float64), normal(3, dtype=np.float64)
     dy = normal(2, 3, 3, 3, dtype=np.float64)
     dx, dw, db = layers.conv2d_backward(dy, x, w, 2, "same")
-    f = lambda x, w, b: layers.conv2d(x, w, b, 2, "same")  # noqa: E731
+    def f(x, w, b):
+        return layers.conv2d(x, w, b, 2, "same")
+
     assert relative_error(dx, numerical_gradient(lambda v: f(v, w, b), x, dy)) < 1e-7
     assert relative_error(dw, numerical_gradient(lambda v: f(x, v, b), w, dy)) < 1e-7
     assert relative_error(db, numerical_gradient(lambda v: f(x, w, v), b, dy)) < 1e-7
@@ -100,7 +104,9 @@ POOL_CASES = [(2, None, "valid"), (3, 1, "valid"), (3, 2, "same"), ((2, 3), 2, "
 def test_max_pooling_and_its_gradient_match_tensorflow(pool, stride, padding):
     x = normal(2, 7, 6, 3)
     y, cache = layers.max_pool2d(x, pool, stride, padding)
-    tf_pool = lambda x: tf.nn.max_pool2d(x, pool, stride or pool, padding.upper())  # noqa: E731
+    def tf_pool(x):
+        return tf.nn.max_pool2d(x, pool, stride or pool, padding.upper())
+
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y, tf_pool(x))
     dy = normal(*y.shape)
@@ -156,10 +162,12 @@ def test_relu_and_its_gradient_match_tensorflow():
 def test_dense_and_its_gradients_match_tensorflow_and_finite_differences():
     x, w, b = normal(4, 6), normal(6, 3), normal(3)
     y = layers.dense(x, w, b)
-    tf_dense = lambda x, w, b: tf.matmul(x, w) + b  # noqa: E731
+    def tf_dense(x, w, b):
+        return tf.matmul(x, w) + b
+
     np.testing.assert_allclose(y, tf_dense(x, w, b), rtol=1e-5, atol=1e-6)
     dy = normal(*y.shape)
-    for ours, theirs in zip(layers.dense_backward(dy, x, w), tape_gradients(tf_dense, (x, w, b), dy)):
+    for ours, theirs in zip(layers.dense_backward(dy, x, w), tape_gradients(tf_dense, (x, w, b), dy), strict=True):
         assert ours.dtype == np.float32
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
     x64, w64, b64, dy64 = (a.astype(np.float64) for a in (x, w, b, dy))
@@ -241,7 +249,7 @@ def test_rmsprop_steps_match_keras():
         # small gradients too: there epsilon, inside the square root, matters
         grads = {"w": normal(3, 3, 2, 4) * 10.0 ** -step, "b": normal(4) * 1e-4}
         ours.step(params, grads)
-        theirs.apply_gradients(zip([grads["w"], grads["b"]], variables))
+        theirs.apply_gradients(zip([grads["w"], grads["b"]], variables, strict=True))
         np.testing.assert_allclose(params["w"], variables[0].numpy(), rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(params["b"], variables[1].numpy(), rtol=1e-6, atol=1e-9)
     assert params["w"].dtype == np.float32 and ours.iterations == 5
@@ -275,7 +283,7 @@ def test_convolution_equals_lab_3s_solution(stride, padding):
     np.testing.assert_allclose(y, lab3.conv2d(x, w, b, stride, padding), rtol=1e-6, atol=1e-6)
     dy = normal(*y.shape)
     for ours, theirs in zip(layers.conv2d_backward(dy, x, w, stride, padding),
-                            lab3.conv2d_backward(dy, x, w, stride, padding)):
+                            lab3.conv2d_backward(dy, x, w, stride, padding), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
 
 

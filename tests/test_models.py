@@ -56,7 +56,7 @@ def test_confusion_matrix_counts_pairs():
 @settings(max_examples=20)
 @given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=50))
 def test_confusion_matrix_sums_and_diagonal(pairs):
-    y_true, y_pred = map(np.array, zip(*pairs))
+    y_true, y_pred = map(np.array, zip(*pairs, strict=True))
     cm = models.confusion_matrix(y_true, y_pred)
     assert cm.sum() == len(pairs)
     assert np.trace(cm) == np.sum(y_true == y_pred)

@@ -14,9 +14,8 @@ after every other mutant ran (module-level random generators then give the secon
 inputs than the first), and both copies must get the same points.
 """
 
-import pytest
-
 import mutations
+import pytest
 
 TWICE = {"lab2", "lab4"}
 MIN_MUTANTS = 10

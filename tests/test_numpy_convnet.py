@@ -56,7 +56,7 @@ def test_gradients_equal_gradient_tape(pair):
         keras_loss = tf.reduce_mean(keras.losses.categorical_crossentropy(Y, model(X)))
     theirs = tape.gradient(keras_loss, model.trainable_weights)
     assert loss == pytest.approx(float(keras_loss), rel=1e-5)
-    for (name, ours), their in zip(grads.items(), theirs):
+    for (name, ours), their in zip(grads.items(), theirs, strict=True):
         assert ours.dtype == np.float32, name
         scale = np.abs(their.numpy()).max()
         np.testing.assert_allclose(ours, their.numpy(), rtol=0, atol=1e-4 * scale, err_msg=name)
@@ -70,7 +70,7 @@ def test_rmsprop_steps_equal_keras_train_on_batch(pair):
         loss = net.train_step(X[batch], Y[batch], optimizer)
         keras_loss = model.train_on_batch(X[batch], Y[batch])
         assert loss == pytest.approx(float(np.ravel(keras_loss)[0]), rel=1e-4)
-        for (name, ours), theirs in zip(net.params.items(), model.trainable_weights):
+        for (name, ours), theirs in zip(net.params.items(), model.trainable_weights, strict=True):
             np.testing.assert_allclose(ours, theirs.numpy(), rtol=0, atol=1e-6, err_msg=f"step {step}, {name}")
 
 

@@ -6,6 +6,7 @@ import statistics
 from cnn_course.models import error_reduction
 from cnn_course.seed_spread import RESULTS
 
+
 def test_summaries_follow_from_the_runs():
     runs = RESULTS["runs"]
     assert len(runs) >= 5 and len({r["seed"] for r in runs}) == len(runs)

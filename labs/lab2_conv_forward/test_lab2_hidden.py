@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_course.grading.oracles import tf_conv
+
 from test_lab2 import CONV, OUTPUT_SIZE, PAD
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]

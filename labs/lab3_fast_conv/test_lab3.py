@@ -16,12 +16,11 @@ import time
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cnn_course.grading.oracles import tf_conv, tf_conv_grads
 from cnn_course.gradcheck import numerical_gradient, relative_error
+from cnn_course.grading.oracles import tf_conv, tf_conv_grads
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,8 +5,9 @@ seeds than the public tests."""
 import numpy as np
 import pytest
 
-from cnn_course.grading.oracles import tf_conv, tf_conv_grads
 from cnn_course.gradcheck import numerical_gradient, relative_error
+from cnn_course.grading.oracles import tf_conv, tf_conv_grads
+
 from test_lab3 import GRADCHECK, IM2COL, LAYER, STEP, naive_im2col
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]
@@ -29,7 +30,7 @@ def test_layer_in_float32_matches_tensorflow(lab, shape_x, shape_w, stride, padd
     np.testing.assert_allclose(y, tf_conv(x, w, b, stride, padding), rtol=1e-4, atol=1e-4)
     dy = RNG.standard_normal(y.shape).astype(np.float32)
     for name, ours, theirs in zip(("dx", "dw", "db"), lab.conv2d_backward(dy, x, w, stride, padding),
-                                  tf_conv_grads(dy, x, w, stride, padding)):
+                                  tf_conv_grads(dy, x, w, stride, padding), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3, err_msg=name)
 
 

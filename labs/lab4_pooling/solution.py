@@ -64,8 +64,8 @@ def pool_geometry(x_shape, pool_size=2, stride=None, padding="valid"):
     if padding == "valid" and (pool[0] > H or pool[1] > W):
         raise ValueError(f"pool_size must fit in the input with 'valid' padding: got a "
                          f"{pool[0]}x{pool[1]} window for a {H}x{W} input")
-    pad = tuple(padding_amounts(n, f, s, padding) for n, f, s in zip((H, W), pool, stride))
-    out = tuple(output_size(n, f, s, padding) for n, f, s in zip((H, W), pool, stride))
+    pad = tuple(padding_amounts(n, f, s, padding) for n, f, s in zip((H, W), pool, stride, strict=True))
+    out = tuple(output_size(n, f, s, padding) for n, f, s in zip((H, W), pool, stride, strict=True))
     return {"pool": pool, "stride": stride, "pad": pad, "out": out}
     # END SOLUTION
 

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from cnn_course.gradcheck import numerical_gradient, relative_error
+
 from test_lab4 import GEOMETRY, GRADCHECK, LAYERS, distinct, tf_args, tf_grad
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]

@@ -108,7 +108,7 @@ def check_layers(model):
 
 
 def check_parameters(model):
-    for i, (layer, (kind, _, params)) in enumerate(zip(model.layers, ARCHITECTURE)):
+    for i, (layer, (_, _, params)) in enumerate(zip(model.layers, ARCHITECTURE, strict=True)):
         assert layer.count_params() == params, (
             f"layer {i} ({type(layer).__name__}): expected {params:,} parameters, "
             f"got {layer.count_params():,}")

@@ -100,7 +100,7 @@ def _conv_works(module):
     if not _agrees(module.conv2d(x, w, b), REFERENCE["conv2d"](x, w, b)):
         return "its conv2d gives a wrong result on a small test input"
     grads = module.conv2d_backward(dy, x, w)
-    if not all(_agrees(g, r) for g, r in zip(grads, REFERENCE["conv2d_backward"](dy, x, w))):
+    if not all(_agrees(g, r) for g, r in zip(grads, REFERENCE["conv2d_backward"](dy, x, w), strict=True)):
         return "its conv2d_backward gives a wrong result on a small test input"
     return None
 
@@ -181,7 +181,7 @@ def params_from_keras(model):
         raise ValueError(f"model must have 3 Conv2D and 2 Dense layers; got {len(with_weights)} "
                          "layers with weights")
     params = {}
-    for name, layer in zip(CONVS + DENSES, with_weights):
+    for name, layer in zip(CONVS + DENSES, with_weights, strict=True):
         kernel, bias = (np.array(v) for v in layer.get_weights())
         params[f"{name}_w"], params[f"{name}_b"] = kernel, bias
     return params

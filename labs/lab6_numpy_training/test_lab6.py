@@ -41,7 +41,7 @@ def make_params(rng, input_shape=(28, 28, 1), filters=(32, 64, 64), units=64, cl
     kernels = [(3, 3, C, filters[0]), (3, 3, filters[0], filters[1]), (3, 3, filters[1], filters[2]),
                ((H - 2) * (W - 2) * filters[2], units), (units, classes)]
     params = {}
-    for layer, shape in zip(("conv1", "conv2", "conv3", "dense1", "dense2"), kernels):
+    for layer, shape in zip(("conv1", "conv2", "conv3", "dense1", "dense2"), kernels, strict=True):
         params[f"{layer}_w"] = glorot_uniform(shape, rng).astype(dtype)
         params[f"{layer}_b"] = (bias_scale * rng.standard_normal(shape[-1])).astype(dtype)
     return params
@@ -67,7 +67,7 @@ def keras_convnet(seed):
     rng = np.random.default_rng(seed)
     params = {}
     for name, layer in zip(("conv1", "conv2", "conv3", "dense1", "dense2"),
-                           [layer for layer in model.layers if layer.weights]):
+                           [layer for layer in model.layers if layer.weights], strict=True):
         kernel, bias = layer.get_weights()
         bias = 0.05 * rng.standard_normal(bias.shape)
         layer.set_weights([kernel, bias])
@@ -137,7 +137,7 @@ def test_dense_and_its_gradients_match_tensorflow(lab, n, n_in, n_out):
         y = tf.matmul(xt, wt) + bt
     expected = tape.gradient(y, [xt, wt, bt], output_gradients=tf.constant(dy))
     close(lab.dense(x, w, b), y.numpy(), "dense")
-    for name, ours, theirs in zip(("dx", "dw", "db"), lab.dense_backward(dy, x, w), expected):
+    for name, ours, theirs in zip(("dx", "dw", "db"), lab.dense_backward(dy, x, w), expected, strict=True):
         close(ours, theirs.numpy(), f"dense_backward's {name}")
 
 
@@ -209,7 +209,7 @@ def test_rmsprop_update_matches_keras(lab, learning_rate, rho, epsilon):
     for step, grad in enumerate(grads):
         before = (ours.copy(), velocity.copy(), grad.copy())
         new, new_velocity = lab.rmsprop_update(ours, grad, velocity, learning_rate, rho, epsilon)
-        for name, arg, saved in zip(("param", "velocity", "grad"), (ours, velocity, grad), before):
+        for name, arg, saved in zip(("param", "velocity", "grad"), (ours, velocity, grad), before, strict=True):
             assert np.array_equal(arg, saved), f"rmsprop_update changed its argument {name}: return new arrays"
         optimizer.apply_gradients([(tf.constant(grad), variable)])
         ours, velocity = new, new_velocity
@@ -253,7 +253,7 @@ def test_network_backward_matches_gradient_tape(lab):
     grads = lab.network_backward(dlogits, cache)
     assert isinstance(grads, dict), f"network_backward must return a dict; got {type(grads).__name__}"
     assert set(NAMES) <= set(grads), f"missing gradients: {sorted(set(NAMES) - set(grads))}"
-    for name, theirs in zip(NAMES, expected):
+    for name, theirs in zip(NAMES, expected, strict=True):
         close(grads[name], theirs.numpy(), f"the gradient of {name}", rtol=1e-9, atol=1e-12)
 
 
@@ -292,11 +292,11 @@ def test_train_step_matches_keras(lab):
         with tf.GradientTape() as tape:
             keras_loss = tf.reduce_mean(keras.losses.categorical_crossentropy(y, model(x)))
         optimizer.apply_gradients(zip(tape.gradient(keras_loss, model.trainable_weights),
-                                      model.trainable_weights))
+                                      model.trainable_weights, strict=True))
         loss = lab.train_step(params, velocities, x, y, learning_rate=rate)
         assert np.isclose(float(loss), float(keras_loss), rtol=1e-6), (
             f"step {step + 1}: loss {loss}, Keras' {float(keras_loss)} (the loss before the update)")
-    for name, variable in zip(NAMES, model.trainable_weights):
+    for name, variable in zip(NAMES, model.trainable_weights, strict=True):
         close(params[name], variable.numpy(), f"{name} after 3 steps", rtol=1e-6, atol=1e-12)
 
 

@@ -48,7 +48,8 @@ def test_softmax_cross_entropy_with_smoothed_labels_and_huge_logits(lab):
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=z))
     expected = tape.gradient(loss, z).numpy()
     ours, dlogits = lab.softmax_cross_entropy(logits, labels)
-    assert np.isfinite(ours) and np.isclose(float(ours), float(loss), rtol=1e-10), f"loss {ours}, expected {float(loss)}"
+    assert np.isfinite(ours) and np.isclose(float(ours), float(loss), rtol=1e-10), (
+        f"loss {ours}, expected {float(loss)}")
     np.testing.assert_allclose(dlogits, expected, rtol=1e-9, atol=1e-12)
 
 
@@ -69,7 +70,7 @@ def test_a_network_of_other_sizes_matches_tensorflow(lab):
     ours, cache = lab.network_forward(params, x)
     np.testing.assert_allclose(ours, logits.numpy(), rtol=1e-10, atol=1e-12)
     grads = lab.network_backward(dlogits, cache)
-    for name, theirs in zip(NAMES, expected):
+    for name, theirs in zip(NAMES, expected, strict=True):
         np.testing.assert_allclose(grads[name], theirs.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
 
 
@@ -104,7 +105,7 @@ def test_train_steps_on_a_small_network_match_tensorflow(lab):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y, tf_logits(variables, x)))
         ordered = [variables[name] for name in NAMES]
-        optimizer.apply_gradients(zip(tape.gradient(loss, ordered), ordered))
+        optimizer.apply_gradients(zip(tape.gradient(loss, ordered), ordered, strict=True))
         ours = lab.train_step(params, velocities, x, y, learning_rate=0.0078125)
         assert np.isclose(float(ours), float(loss), rtol=1e-10), f"step {step + 1}: loss {ours}, expected {float(loss)}"
     for name in NAMES:
