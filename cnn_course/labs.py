@@ -18,11 +18,15 @@ Grading itself (the pytest plugin, the runner, the starters) lives in :mod:`cnn_
 """
 
 import argparse
+import contextlib
 import csv
 import json
+import multiprocessing
 import shutil
 import sys
 import traceback
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -177,7 +181,7 @@ def submissions_in(lab, submissions):
 FORMATS = ("csv", "gradescope")
 
 
-def grade(lab, submissions, out=None, timeout=120, limits=None, format="csv"):
+def grade(lab, submissions, out=None, timeout=120, limits=None, format="csv", jobs=1):
     """Grade each submission (a ``.py`` file, or a folder of them) with the lab's tests.
 
     Each file is graded in its own process, from a copy in a temporary folder, under
@@ -189,7 +193,13 @@ def grade(lab, submissions, out=None, timeout=120, limits=None, format="csv"):
     ``format="csv"``, also writes them as CSV (one row per submission) and every test's result,
     with why it failed, as JSON beside it; with ``format="gradescope"`` (one submission),
     writes Gradescope's ``results.json`` to ``out``.
+
+    ``jobs`` submissions are graded at once (each still in its own process, under its own
+    limits); rows come in the submissions' order whatever finishes first.
+    ``benchmarks/grading_throughput.md`` measures what ``jobs=2`` gains on two cores.
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer (submissions graded at once); got {jobs!r}")
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
     expected = lab_tests(lab)  # an unknown lab is an error before any grading starts
@@ -198,17 +208,20 @@ def grade(lab, submissions, out=None, timeout=120, limits=None, format="csv"):
         raise ValueError(f"submissions must hold exactly one file for format='gradescope' (Gradescope grades "
                          f"one submission at a time); got {len(found)}: {[str(path) for _, path in found]}")
     rows, details = [], {}
-    for student, path in found:
-        try:
-            result = run_lab_tests(lab, path, timeout=timeout, limits=limits)
-        except (ValueError, OSError) as error:  # unreadable, vanished: recorded, not fatal
-            result = _not_graded(lab, path, expected, f"not graded: {error}")
-        rows.append({"student": student, "submission": str(path), "points": result.points,
-                     "max_points": result.max_points, "passed": result.passed, "failed": result.failed,
-                     "reason": result.reason})
-        details[str(path)] = [vars(test) for test in result.tests]
-        print(f"{student}: {result.points:g}/{result.max_points:g} points"
-              + (f" ({result.reason})" if result.reason else ""))
+    grade_one = partial(_grade_one, lab, expected=expected, timeout=timeout, limits=limits)
+    paths = [path for _, path in found]
+    # Worker processes, not threads: each starts its graded run with preexec_fn (the limits),
+    # which is unsafe in a process that runs threads. "spawn": a clean worker.
+    with (ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) if jobs > 1
+          else contextlib.nullcontext()) as pool:
+        results = pool.map(grade_one, paths) if pool else map(grade_one, paths)
+        for (student, path), result in zip(found, results, strict=True):
+            rows.append({"student": student, "submission": str(path), "points": result.points,
+                         "max_points": result.max_points, "passed": result.passed, "failed": result.failed,
+                         "reason": result.reason})
+            details[str(path)] = [vars(test) for test in result.tests]
+            print(f"{student}: {result.points:g}/{result.max_points:g} points"
+                  + (f" ({result.reason})" if result.reason else ""), flush=True)
     if out is not None and format == "gradescope":
         write_gradescope_results(result, out)
     elif out is not None:
@@ -221,6 +234,14 @@ def grade(lab, submissions, out=None, timeout=120, limits=None, format="csv"):
             writer.writerows(rows)
         out.with_suffix(".json").write_text(json.dumps(details, indent=2))
     return rows
+
+
+def _grade_one(lab, path, expected, timeout, limits):
+    """Grade one submission; a file that cannot even be copied is recorded, not fatal."""
+    try:
+        return run_lab_tests(lab, path, timeout=timeout, limits=limits)
+    except (ValueError, OSError) as error:  # unreadable, vanished
+        return _not_graded(lab, path, expected, f"not graded: {error}")
 
 
 def _not_graded(lab, path, expected, reason):
@@ -243,6 +264,9 @@ def main(argv=None):
                          help="csv: a row per student (and per-test JSON beside it); gradescope: "
                               "Gradescope's results.json for one submission")
     grading.add_argument("--timeout", type=int, default=120, help="seconds allowed per test")
+    grading.add_argument("--jobs", type=int, default=1,
+                         help="submissions graded at once, each in its own process (default 1; "
+                              "2 on a 2-core machine, see benchmarks/grading_throughput.md)"),
     defaults = Limits()
     grading.add_argument("--wall-limit", type=float, default=defaults.wall,
                          help=f"seconds of wall-clock time per submission (default {defaults.wall:g})")
@@ -272,7 +296,8 @@ def main(argv=None):
                   f"autograder {autograder} ({autograder.stat().st_size / 1024:.0f} KB)")
     else:
         grade(args.lab, args.submissions, args.out, args.timeout,
-              Limits(wall=args.wall_limit, cpu=args.cpu_limit, memory=args.memory_limit), args.format)
+              Limits(wall=args.wall_limit, cpu=args.cpu_limit, memory=args.memory_limit), args.format,
+              jobs=args.jobs)
     return 0
 
 

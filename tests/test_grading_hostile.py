@@ -4,6 +4,7 @@ Every row is out of the lab's full total, every run that did not complete says w
 other submissions are graded and still exist afterwards, and the grader finishes.
 """
 
+import ast
 import csv
 import json
 import time
@@ -15,6 +16,10 @@ from cnn_course.grading.runner import Limits, lab_tests
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "labs/lab1_pixels/solution.py").read_text()
 STARTER = (ROOT / "labs/lab1_pixels/lab1.py").read_text()
+# Every function of the lab, redefined to loop forever when a test calls it.
+HANGING = "\n".join(f"def {node.name}(*args, **kwargs):\n    while True:\n        pass\n"
+                    for node in ast.parse(SOLUTION).body
+                    if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"))
 
 # name -> (source, what the row must say: None for a completed run, else a word in its reason)
 CORPUS = {
@@ -26,6 +31,7 @@ CORPUS = {
     "base_exception": ("class Boom(BaseException):\n    pass\n\nraise Boom('at import')\n", None),
     "sigkill_itself": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "signal 9"),
     "infinite_loop": ("while True:\n    pass\n", "wall-clock limit"),
+    "every_function_hangs": (SOLUTION + "\n" + HANGING, "wall-clock limit"),
     "allocate_50gb": ("blob = bytearray(50 * 1024 ** 3)\n", "memory limit"),
     "print_50mb": (SOLUTION + "\nprint('x' * (50 * 1024 * 1024))\n", None),
     "delete_files": ("from pathlib import Path\n"
@@ -52,8 +58,9 @@ def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
         (submissions / f"{name}.py").write_text(source)
     total = sum(t["points"] for t in lab_tests("lab1"))
     started = time.monotonic()
+    # Two at a time, as an instructor on a 2-core machine would (worker processes).
     rows = labs.grade("lab1", [submissions], out=tmp_path / "grades/lab1.csv",
-                      limits=Limits(wall=20, cpu=60))
+                      limits=Limits(wall=20, cpu=60), jobs=2)
     elapsed = time.monotonic() - started
     print(f"graded {len(rows)} hostile submissions in {elapsed:.0f} s")
     by_student = {row["student"]: row for row in rows}
@@ -68,7 +75,8 @@ def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
     assert by_student["print_50mb"]["points"] == total  # printing is not cheating
     assert by_student["delete_files"]["points"] == total  # it deleted files in its own copy only
     for name in ("starter", "exit_at_import", "sys_exit_at_import", "keyboard_interrupt", "base_exception",
-                 "sigkill_itself", "infinite_loop", "allocate_50gb", "monkeypatch_pytest_numpy"):
+                 "sigkill_itself", "infinite_loop", "every_function_hangs", "allocate_50gb",
+                 "monkeypatch_pytest_numpy"):
         assert by_student[name]["points"] == 0, by_student[name]
     # nothing was deleted or changed in the submissions folder
     assert sorted(p.stem for p in submissions.iterdir()) == sorted(CORPUS)
@@ -83,6 +91,30 @@ def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
     for tests in details.values():
         assert sum(t["points"] for t in tests) == total
         assert all(t["reason"] for t in tests if not t["passed"])
+
+
+def test_a_hanging_submission_costs_its_wall_clock_limit_once(tmp_path):
+    # Each test would wait its 120 s timeout; the submission's wall-clock limit ends them all.
+    from cnn_course.grading.runner import run_lab_tests
+
+    hanging = tmp_path / "hanging.py"
+    hanging.write_text(SOLUTION + "\n" + HANGING)
+    started = time.monotonic()
+    result = run_lab_tests("lab1", hanging, timeout=120, limits=Limits(wall=20))
+    elapsed = time.monotonic() - started
+    assert result.points == 0 and result.max_points == sum(t["points"] for t in lab_tests("lab1"))
+    assert "wall-clock limit of 20 s" in result.reason, result.reason
+    assert elapsed < 20 + 30, f"took {elapsed:.0f} s"  # the limit, plus copying and killing: generous
+
+
+def test_grading_jobs_must_be_a_positive_integer(tmp_path):
+    for jobs in (0, -1, 1.5, True, "2"):
+        try:
+            labs.grade("lab1", [tmp_path], jobs=jobs)
+        except ValueError as error:
+            assert "jobs" in str(error) and repr(jobs) in str(error)
+        else:
+            raise AssertionError(f"jobs={jobs!r} was accepted")
 
 
 def test_cpu_time_beyond_the_limit_is_a_reason(tmp_path):
