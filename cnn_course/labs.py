@@ -265,8 +265,8 @@ def main(argv=None):
                               "Gradescope's results.json for one submission")
     grading.add_argument("--timeout", type=int, default=120, help="seconds allowed per test")
     grading.add_argument("--jobs", type=int, default=1,
-                         help="submissions graded at once, each in its own process (default 1; "
-                              "2 on a 2-core machine, see benchmarks/grading_throughput.md)"),
+                         help="submissions graded at once, each in its own process (default 1; 2 helps "
+                              "when a second core is free: benchmarks/grading_throughput.md)"),
     defaults = Limits()
     grading.add_argument("--wall-limit", type=float, default=defaults.wall,
                          help=f"seconds of wall-clock time per submission (default {defaults.wall:g})")

@@ -2,7 +2,7 @@
 loses points, and a bug in the lab's core computation at least half of them.
 
 Each lab's mutants are graded in one pytest process (about 10 to 20 s of CPU for labs 1-4,
-about 100 s for lab 5, whose mutants train, and 40 s for lab 6;
+about 75 to 100 s for lab 5, whose mutants train, and 40 to 75 s for lab 6;
 ``benchmarks/mutation_score.md`` has the last measurement). Run with ``-s`` to see each lab's table.
 
 The same file gets the same points on every run: Hypothesis is derandomized (its examples

@@ -98,7 +98,10 @@ def _conv_works(module):
     if not _agrees(module.conv2d(x, w, b), REFERENCE["conv2d"](x, w, b)):
         return "its conv2d gives a wrong result on a small test input"
     grads = module.conv2d_backward(dy, x, w)
-    if not all(_agrees(g, r) for g, r in zip(grads, REFERENCE["conv2d_backward"](dy, x, w), strict=True)):
+    expected = REFERENCE["conv2d_backward"](dy, x, w)
+    if len(grads) != len(expected):
+        return f"its conv2d_backward returns {len(grads)} arrays, not the 3 gradients (dx, dw, db)"
+    if not all(_agrees(g, r) for g, r in zip(grads, expected, strict=True)):
         return "its conv2d_backward gives a wrong result on a small test input"
     return None
 
