@@ -4,26 +4,32 @@
 (what Binder installs: TensorFlow, Keras, NumPy, matplotlib, ipywidgets, the kernel and the
 labs' test tools; no MyST-NB, no jupyter-book) and runs this script with it::
 
-    _build/reader-venv/bin/python tests/run_alone.py chapters/*.ipynb labs/*/*.ipynb
+    _build/reader-venv/bin/python tests/run_alone.py --jobs 2 chapters/*.ipynb labs/*/*.ipynb
 
-For every notebook it
+It first proves the set-up cell's install: it uninstalls the course package, so the
+environment has only what Colab has, and runs a set-up cell alone in a fresh kernel in an
+empty folder, its install line (``%pip install "cnn-course @ git+https://..."``) rewritten to
+install a wheel built from this checkout instead, since CI cannot reach GitHub. The package
+must then be installed. Every notebook's set-up cell has the same install line
+(``tests/test_book.py`` checks them; one that differs gets a run of its own), so the
+environment is installed once, this way, not once per notebook; then
 
-1. uninstalls the course package, so the environment has only what Colab has;
-2. copies the notebook, and nothing else, into a new empty folder;
-3. rewrites the install line of its set-up cell (``%pip install "cnn-course @ git+https://..."``)
-   to install a wheel built from this checkout instead, since CI cannot reach GitHub;
-4. executes it there, top to bottom, in a fresh kernel, and records the wall time and the
-   peak memory: of the largest process (``ru_maxrss``, in practice the kernel) and of the
-   kernel with everything it starts (the sum of their RSS, polled; a lab's graded tests run
-   in a second process beside the kernel). Binder's limit applies to the sum.
+1. every notebook is copied, and nothing else, into a new empty folder (its install line
+   rewritten the same way, though the package is there by then);
+2. executed there, top to bottom, in a fresh kernel, ``--jobs`` notebooks at a time, each in
+   a process of its own that records the wall time and the peak memory: of the largest
+   process (``ru_maxrss``, in practice the kernel) and of the kernel with everything it
+   starts (the sum of their RSS, polled; a lab's graded tests run in a second process beside
+   the kernel). Binder's limit applies to the sum.
 
-It fails when a cell raises, when a notebook has no Colab install line, when MyST-NB or
-jupyter-book is importable (the check would then not be testing the readers' path), or when a
-notebook's peak memory reaches Binder's limit (mybinder restarts a kernel above 2 GB). The
-results are printed and written as JSON (``--report``).
-"""
+It fails when a cell raises, when a notebook has no Colab install line, when the set-up cell
+does not install the package, when MyST-NB or jupyter-book is importable (the check would then
+not be testing the readers' path), or when a notebook's peak memory reaches Binder's limit
+(mybinder restarts a kernel above 2 GB). The results are printed and written as JSON
+(``--report``), in the order the notebooks were given."""
 
 import argparse
+import importlib.util
 import json
 import re
 import resource
@@ -32,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +49,26 @@ INSTALL_LINE = re.compile(r'%pip install -q "cnn-course(\[[^\]]*\])? @ git\+[^"]
 
 
 def build_wheel(out_dir):
-    """Build the course package's wheel from this checkout; return its path."""
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                           "--wheel-dir", str(out_dir), str(ROOT)], capture_output=True, text=True)
+    """Build the course package's wheel from this checkout into ``out_dir``; return its path.
+
+    ``make test`` builds it once (``make wheel``) for the unit tests and this check. Built from
+    a copy of the checkout: setuptools writes build/ beside the sources, and a stale build/
+    could slip old files into the wheel. Offline with this environment's setuptools when it
+    has one (the authors' .venv), else in pip's isolated build environment.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    offline = importlib.util.find_spec("setuptools") is not None
+    with tempfile.TemporaryDirectory(prefix="wheel-source-") as folder:
+        source = Path(folder) / "cnn-course"
+        shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+            ".git", ".venv", "_build", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                               *(["--no-build-isolation", "--no-index"] if offline else []),
+                               "--wheel-dir", str(out_dir), str(source)], capture_output=True, text=True)
     if done.returncode != 0:  # setuptools' warnings otherwise, not worth a reader's screen
         sys.exit(f"building the course package's wheel failed:\n{done.stderr[-3000:]}")
-    (wheel,) = Path(out_dir).glob("cnn_course-*.whl")
+    (wheel,) = out_dir.glob("cnn_course-*.whl")
     return wheel
 
 
@@ -60,17 +81,17 @@ def install_from_wheel(source, wheel):
                             source, count=1)
 
 
-def execute_alone(notebook, wheel, timeout):
-    """Run ``notebook`` alone in an empty folder in a fresh process; return its result row."""
-    subprocess.run([sys.executable, "-m", "pip", "uninstall", "--quiet", "--yes", "cnn-course"],
-                   check=True, capture_output=True)
+def execute_alone(notebook, wheel, timeout, setup_only=False):
+    """Run ``notebook`` (or only its set-up cell) alone in an empty folder in a fresh process;
+    return its result row."""
     with tempfile.TemporaryDirectory(prefix="alone-") as folder:
         copy = Path(folder) / notebook.name
         shutil.copyfile(notebook, copy)
         start = time.perf_counter()
         # A process of its own per notebook, so ru_maxrss of its children is this kernel's peak.
         done = subprocess.run([sys.executable, __file__, "--worker", str(copy), "--wheel", str(wheel),
-                               "--timeout", str(timeout)], capture_output=True, text=True)
+                               "--timeout", str(timeout), *(["--setup-only"] if setup_only else [])],
+                              capture_output=True, text=True)
         seconds = time.perf_counter() - start
         left = sorted(p.name for p in Path(folder).iterdir() if p.name != notebook.name)
     try:
@@ -82,13 +103,45 @@ def execute_alone(notebook, wheel, timeout):
             "files_written": left, **result}
 
 
-def worker(path, wheel, timeout):
-    """Execute one notebook in place (its folder is the kernel's working directory)."""
+def check_install(notebooks, wheel, timeout):
+    """Uninstall the course package, then, for each distinct install line among ``notebooks``'
+    set-up cells, run the first such set-up cell alone: it must install the package (from
+    ``wheel``). Return what went wrong."""
+    problems, seen = [], set()
+    for notebook in notebooks:
+        line = INSTALL_LINE.search(_setup_cell(notebook))
+        if line is None:
+            problems.append(f"{notebook.relative_to(ROOT)}: the set-up cell has no Colab install line")
+            continue
+        if line.group(0) in seen:  # the same install, already proven
+            continue
+        seen.add(line.group(0))
+        subprocess.run([sys.executable, "-m", "pip", "uninstall", "--quiet", "--yes", "cnn-course"],
+                       check=True, capture_output=True)
+        row = execute_alone(notebook, wheel, timeout, setup_only=True)
+        print(f"set-up cell of {row['notebook']:37} {row['seconds']:7.1f} s  "
+              f"{'installs the package' if row['error'] is None else 'FAILED'}", flush=True)
+        if row["error"]:
+            problems.append(f"{row['notebook']}, its set-up cell alone: {row['error']}")
+    return problems
+
+
+def _setup_cell(notebook):
+    import nbformat
+
+    return next(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+
+
+def worker(path, wheel, timeout, setup_only=False):
+    """Execute one notebook in place (its folder is the kernel's working directory); with
+    ``setup_only``, only its first code cell."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
+    if setup_only:
+        nb.cells = [next(c for c in nb.cells if c.cell_type == "code")]
     error = None
     tree_peak = _poll_tree_memory()
     try:
@@ -133,8 +186,6 @@ def _installed(distribution):
 
 def check_environment():
     """The readers' environment must not have the book's toolchain; return what is wrong."""
-    import importlib.util
-
     return [f"{name} is installed here, but Colab and Binder do not have it"
             for name in ("myst_nb", "jupyter_book", "nbval", "sphinx")
             if importlib.util.find_spec(name) is not None]
@@ -145,39 +196,56 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--report", type=Path, help="write the results to this JSON file")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at a time (default 1)")
+    parser.add_argument("--wheel", type=Path, help="the course's wheel (default: build one from this checkout)")
+    parser.add_argument("--build-wheel", type=Path, metavar="FOLDER",
+                        help="only build the course's wheel into FOLDER (make wheel)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--wheel", help=argparse.SUPPRESS)
+    parser.add_argument("--setup-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.wheel, args.timeout)
+        worker(args.worker, args.wheel, args.timeout, args.setup_only)
+        return 0
+    if args.build_wheel:
+        print(build_wheel(args.build_wheel))
         return 0
     if not args.notebooks:
         parser.error("give the notebooks to run")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be a positive integer; got {args.jobs}")
 
     problems = check_environment()
     if problems:  # also keeps this script from uninstalling the package from the authors' .venv
         sys.exit("not a readers' environment (make reader-check builds one):\n" + "\n".join(problems))
-    rows = []
+    notebooks = [notebook.resolve() for notebook in args.notebooks]
     with tempfile.TemporaryDirectory() as wheel_dir:
-        wheel = build_wheel(wheel_dir)
-        for notebook in args.notebooks:
-            row = execute_alone(notebook.resolve(), wheel, args.timeout)
-            rows.append(row)
-            status = "ok" if row["error"] is None else "FAILED"
-            print(f"{row['notebook']:50} {row['seconds']:7.1f} s  largest process {row['peak_mb'] or 0:5} MB"
-                  f"  all processes {row['tree_peak_mb'] or 0:5} MB  {status}",
-                  flush=True)
-            if row["error"]:
-                problems.append(f"{row['notebook']}: {row['error']}")
-            elif max(row["peak_mb"], row["tree_peak_mb"]) >= BINDER_MEMORY_LIMIT_MB:
-                problems.append(f"{row['notebook']}: peak memory {row['tree_peak_mb']} MB, "
-                                f"at or above Binder's {BINDER_MEMORY_LIMIT_MB} MB")
+        wheel = args.wheel.resolve() if args.wheel else build_wheel(wheel_dir)
+        problems += check_install(notebooks, wheel, args.timeout)
+        if problems:
+            rows = []
+        else:
+            with ThreadPoolExecutor(args.jobs) as pool:  # threads only wait for the worker processes
+                rows = list(pool.map(lambda nb: _run_and_print(nb, wheel, args.timeout), notebooks))
+    for row in rows:
+        if row["error"]:
+            problems.append(f"{row['notebook']}: {row['error']}")
+        elif max(row["peak_mb"], row["tree_peak_mb"]) >= BINDER_MEMORY_LIMIT_MB:
+            problems.append(f"{row['notebook']}: peak memory {row['tree_peak_mb']} MB, "
+                            f"at or above Binder's {BINDER_MEMORY_LIMIT_MB} MB")
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps({"notebooks": rows, "problems": problems}, indent=2))
+        args.report.write_text(json.dumps({"jobs": args.jobs, "notebooks": rows, "problems": problems}, indent=2))
     for problem in problems:
         print(f"\n{problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _run_and_print(notebook, wheel, timeout):
+    row = execute_alone(notebook, wheel, timeout)
+    status = "ok" if row["error"] is None else "FAILED"
+    print(f"{row['notebook']:50} {row['seconds']:7.1f} s  largest process {row['peak_mb'] or 0:5} MB"
+          f"  all processes {row['tree_peak_mb'] or 0:5} MB  {status}", flush=True)
+    return row
 
 
 if __name__ == "__main__":

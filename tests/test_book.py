@@ -47,6 +47,14 @@ def test_notebook_is_set_up_and_committed_with_outputs(path):
     assert not errors, "a committed notebook shows an error"
 
 
+def test_every_set_up_cell_has_the_same_install_line():
+    # The readers' check proves the install once for all notebooks (tests/run_alone.py).
+    lines = {INSTALL_LINE.search("".join(next(c for c in json.loads(p.read_text())["cells"]
+                                              if c["cell_type"] == "code")["source"])).group(0)
+             for p in NOTEBOOKS}
+    assert len(lines) == 1, f"the notebooks install the course package in different ways: {lines}"
+
+
 def test_glossary_has_the_core_terms_in_both_languages():
     lines = set((ROOT / "glossary.md").read_text().splitlines())
     for english, chinese in [("pixel", "像素"), ("channel", "通道"), ("convolution", "卷积"),

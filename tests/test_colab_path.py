@@ -23,19 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB_DIRS = labs.lab_dirs(ROOT / "labs")
 
 
+# Slow: a wheel build (shared with the readers' check), a package install, notebook runs.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    """The course's wheel, built offline from the working tree (setuptools from the venv)."""
-    # Built from a copy: setuptools writes build/ beside the sources, and a stale build/
-    # could slip old files into the wheel.
-    source = tmp_path_factory.mktemp("source") / "cnn-course"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "_build", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
-                    "--no-index", "-q", "-w", str(out)], check=True, capture_output=True, timeout=300)
-    [path] = out.glob("cnn_course-*.whl")
-    return path
+def wheel(course_wheel):
+    """The course's wheel, built offline from the working tree (tests/conftest.py)."""
+    return course_wheel
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from cnn_course import labs
 from cnn_course.grading.runner import Limits, lab_tests
 
@@ -51,6 +53,7 @@ CORPUS = {
 }
 
 
+@pytest.mark.slow
 def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
     submissions = tmp_path / "submissions"
     submissions.mkdir()
@@ -93,6 +96,7 @@ def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
         assert all(t["reason"] for t in tests if not t["passed"])
 
 
+@pytest.mark.slow
 def test_a_hanging_submission_costs_its_wall_clock_limit_once(tmp_path):
     # Each test would wait its 120 s timeout; the submission's wall-clock limit ends them all.
     from cnn_course.grading.runner import run_lab_tests
@@ -117,6 +121,7 @@ def test_grading_jobs_must_be_a_positive_integer(tmp_path):
             raise AssertionError(f"jobs={jobs!r} was accepted")
 
 
+@pytest.mark.slow
 def test_cpu_time_beyond_the_limit_is_a_reason(tmp_path):
     from cnn_course.grading.runner import run_lab_tests
 

@@ -26,6 +26,7 @@ def printed(notebook):
                    for output in cell.get("outputs", []) if output["output_type"] == "stream")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("lab_dir", LAB_DIRS, ids=lambda d: d.name)
 def test_lab_notebook_checks_pass_on_the_solution(lab_dir, tmp_path):

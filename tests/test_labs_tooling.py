@@ -1,7 +1,7 @@
 """The lab machinery: starters are generated from solutions, solutions earn every point,
 starters earn none, and grading survives whatever a student's file does."""
 
-import json
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -91,40 +91,55 @@ def test_load_module_forgets_a_module_that_fails_to_execute(tmp_path):
 
 # ---------------------------------------------------------------- grading, through the runner
 
-@pytest.mark.parametrize("lab_dir", LAB_DIRS, ids=lambda d: d.name)
+@functools.cache
+def graded(lab_name, which):
+    """The solution's or the starter's grade, hidden tests included: one grading run per lab
+    and file, shared by the three tests below (``grouped`` keeps them on one xdist worker)."""
+    lab_dir = labs.find_lab(lab_name, ROOT / "labs")
+    return runner.run_lab_tests(lab_dir.name, None if which == "solution" else labs.starter_path(lab_dir))
+
+
+def grouped(lab_dirs):
+    return [pytest.param(d, id=d.name, marks=pytest.mark.xdist_group(f"grade-{d.name}")) for d in lab_dirs]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab_dir", grouped(LAB_DIRS))
 def test_solution_earns_every_point(lab_dir):
-    result = runner.run_lab_tests(lab_dir.name)
+    result = graded(lab_dir.name, "solution")
     assert result.tests, result.output
     failed = [f"{t.name}: {t.reason}" for t in result.tests if not t.passed]
     assert not failed, "\n".join(failed)
     assert result.points == result.max_points > 0
 
 
-@pytest.mark.parametrize("lab_dir", LAB_DIRS, ids=lambda d: d.name)
+@pytest.mark.slow
+@pytest.mark.parametrize("lab_dir", grouped(LAB_DIRS))
 def test_starter_grades_to_zero_without_internal_errors(lab_dir):
-    result = runner.run_lab_tests(lab_dir.name, labs.starter_path(lab_dir))
+    result = graded(lab_dir.name, "starter")
     assert result.tests and result.points == 0, result.output
     assert all(t.reason for t in result.tests), "every failed test says why"
     assert "INTERNALERROR" not in result.output
 
 
-HIDDEN = [(d, d / f"test_{labs.starter_path(d).stem}_hidden.py") for d in LAB_DIRS]
-HIDDEN = [(d, path) for d, path in HIDDEN if path.is_file()]
+HIDDEN = [d for d in LAB_DIRS if (d / f"test_{labs.starter_path(d).stem}_hidden.py").is_file()]
 
 
-@pytest.mark.parametrize("lab_dir, hidden", HIDDEN, ids=[d.name for d, _ in HIDDEN])
-def test_hidden_tests_pass_on_the_solution_and_fail_on_the_starter(lab_dir, hidden, tmp_path):
-    # The instructors' hidden tests (test_labN_hidden.py, never shipped) are proven like the others.
-    for lab_file, passed in ((None, True), (labs.starter_path(lab_dir), False)):
-        report = tmp_path / "report.json"
-        run = subprocess.run(runner.pytest_command([hidden], lab_file, report), cwd=tmp_path,
-                             capture_output=True, text=True, timeout=600)
-        assert report.is_file(), run.stdout[-3000:] + run.stderr[-3000:]
-        results = json.loads(report.read_text())["tests"]
-        wrong = [r["test"] for r in results if r["passed"] != passed]
-        assert results and not wrong, f"{lab_file or 'solution.py'}: {wrong}"
+@pytest.mark.slow
+@pytest.mark.parametrize("lab_dir", grouped(HIDDEN))
+def test_hidden_tests_pass_on_the_solution_and_fail_on_the_starter(lab_dir):
+    # The instructors' hidden tests (test_labN_hidden.py, never shipped) are proven like the
+    # others, from the same two gradings: each of them ran, passed on the solution, failed on the starter.
+    hidden_file = f"test_{labs.starter_path(lab_dir).stem}_hidden.py"
+    expected = [t for t in runner.lab_tests(lab_dir.name) if t.get("hidden")]
+    assert expected and all(hidden_file in t["test"] for t in expected)
+    for which, passed in (("solution", True), ("starter", False)):
+        results = [t for t in graded(lab_dir.name, which).tests if t.hidden]
+        wrong = [t.name for t in results if t.passed != passed]
+        assert len(results) == len(expected) and not wrong, f"{which}: {wrong}"
 
 
+@pytest.mark.slow
 def test_a_file_that_does_not_import_fails_every_test_but_is_graded(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("def normalize(images:\n")  # a syntax error
@@ -134,6 +149,7 @@ def test_a_file_that_does_not_import_fails_every_test_but_is_graded(tmp_path):
     assert all("could not import" in t.reason for t in result.tests)
 
 
+@pytest.mark.slow
 def test_a_hanging_function_is_a_failed_test(tmp_path):
     hanging = tmp_path / "hanging.py"
     hanging.write_text(LAB1_SOLUTION.read_text() + "\n\ndef to_batch(image):\n    while True:\n        pass\n")
@@ -142,6 +158,7 @@ def test_a_hanging_function_is_a_failed_test(tmp_path):
     assert any("Timeout" in t.reason for t in result.tests)
 
 
+@pytest.mark.slow
 def test_run_tests_prints_a_line_per_test_and_the_points(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "lab1.py").write_text(LAB1_SOLUTION.read_text())
@@ -173,6 +190,7 @@ def test_fetch_starter_into_a_missing_folder_is_a_value_error(tmp_path):
         labs.fetch_starter("lab1", tmp_path / "nowhere")
 
 
+@pytest.mark.slow
 def test_grade_command_writes_csv(tmp_path):
     submissions = tmp_path / "submissions"
     submissions.mkdir()

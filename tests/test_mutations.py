@@ -39,6 +39,7 @@ def test_mutate_refuses_text_that_is_missing_or_repeated():
         mutations.mutate("a = 1\na = 1\n", ("repeated", False, "a = 1", "a = 2"))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("lab_name", sorted(mutations.MUTANTS))
 def test_every_mutant_loses_points(lab_name):

@@ -92,6 +92,7 @@ def grade_in(folder):
     return json.loads(report.read_text())["tests"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab_dir", LAB_DIRS, ids=lambda d: d.name)
 def test_a_release_unpacked_in_an_empty_folder_grades_the_starter_to_0_and_the_solution_in_full(
         released, lab_dir, tmp_path):
@@ -108,6 +109,7 @@ def test_a_release_unpacked_in_an_empty_folder_grades_the_starter_to_0_and_the_s
     assert sum(t["points"] for t in solved) == pytest.approx(sum(t["points"] for t in public))
 
 
+@pytest.mark.slow
 def test_the_gradescope_autograder_grades_a_submission_with_every_test(released, tmp_path):
     lab_dir = LAB_DIRS[0]
     root = tmp_path / "autograder"
