@@ -59,18 +59,19 @@ def table(header, rows):
     return "\n".join(lines)
 
 
-def report():
+def report(timings=TIMINGS, reader=ROOT / "_build" / "reader-check.json"):
     parts = [f"Machine: {cpu_name()}, {os.cpu_count()} cores.", ""]
-    steps = TIMINGS / "steps.txt"
+    steps = timings / "steps.txt"
     if steps.is_file():
         rows = [line.rsplit(maxsplit=1) for line in steps.read_text().splitlines() if line.strip()]
-        parts += ["## make test, part by part (wall time)", "",
-                  "Lanes run side by side: lane-pair-1 is the unit tests beside the readers' check "
-                  "(its environment's install, reader-venv, included); lane-pair-2 is nbval beside the book's "
-                  "build and browser test. Their sum with lint is the suite, the install excepted.", "",
-                  table(["part", "seconds", "minutes"],
+        lanes = any(name.startswith("lane") for name, _ in rows)
+        parts += ["## make test, part by part (wall time)", ""]
+        parts += ["Parts run two at a time: lane-pair-1 is the unit tests beside the readers' check (its "
+                  "environment's install, reader-venv, included), lane-pair-2 nbval beside the book's build "
+                  "and browser test. install + lint + the two lane pairs is the whole of make test.", ""] * lanes
+        parts += [table(["part", "seconds", "minutes"],
                         [(name, seconds, f"{int(seconds) / 60:.1f}") for name, seconds in rows]), ""]
-    unit = TIMINGS / "unit.xml"
+    unit = timings / "unit.xml"
     if unit.is_file():
         cases = testcases(unit)
         parts += [f"## Unit tests: {len(cases)} tests, {sum(c[2] for c in cases):.0f} s summed over the workers",
@@ -78,12 +79,11 @@ def report():
                   "Slowest tests:", "",
                   table(["test", "seconds"], [(f"{f}::{n}", f"{s:.1f}")
                                               for f, n, s in sorted(cases, key=lambda c: -c[2])[:15]]), ""]
-    nbval = TIMINGS / "nbval.xml"
+    nbval = timings / "nbval.xml"
     if nbval.is_file():
         cases = testcases(nbval)
         parts += [f"## nbval: {len(cases)} cells, {sum(c[2] for c in cases):.0f} s summed over the workers", "",
                   table(["notebook", "seconds"], [(f, f"{s:.1f}") for f, s in by_file(cases)]), ""]
-    reader = ROOT / "_build" / "reader-check.json"
     if reader.is_file():
         data = json.loads(reader.read_text())
         rows = [(r["notebook"], r["seconds"], r["peak_mb"], r["tree_peak_mb"]) for r in data["notebooks"]]
@@ -96,8 +96,10 @@ def report():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="also write the tables to this Markdown file")
+    parser.add_argument("--timings", type=Path, default=TIMINGS, help="the folder make test wrote")
+    parser.add_argument("--reader-report", type=Path, default=ROOT / "_build" / "reader-check.json")
     args = parser.parse_args(argv)
-    text = report()
+    text = report(args.timings, args.reader_report)
     print(text)
     if args.out:
         args.out.write_text("# Where `make test`'s time goes\n\nWritten by `benchmarks/suite_timings.py`.\n\n"
