@@ -21,12 +21,13 @@ import contextlib
 import importlib
 import io
 import os
-import platform
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import cpu_name
 
 from cnn_course import labs
 from cnn_course.grading.runner import Limits
@@ -39,12 +40,6 @@ OUT = ROOT / "benchmarks" / "grading_throughput.md"
 HANG_WALL = 30
 
 
-def cpu_name():
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def write_class(lab, folder, size):

@@ -39,6 +39,8 @@ import subprocess
 import sys
 import time
 
+from machine import cpu_name
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JSON_OUT = os.path.join(ROOT, "cnn_course", "seed_spread.json")  # package data: chapter 6 reads it
 MD_OUT = os.path.join(ROOT, "benchmarks", "seed_spread.md")
@@ -107,15 +109,6 @@ def summary(values):
             "min": min(values), "max": max(values), "n": len(values)}
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def collect(runs):

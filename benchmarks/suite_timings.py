@@ -15,24 +15,17 @@ machine, and keep the machine in the table (its CPU is printed).
 import argparse
 import json
 import os
-import platform
 import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
+from machine import cpu_name
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMINGS = ROOT / "_build" / "timings"
 
 
-def cpu_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def testcases(xml_path):
