@@ -39,8 +39,9 @@ book: install
 TIMINGS := _build/timings
 timed = @mkdir -p $(TIMINGS); start=$$(date +%s); $(2) || exit $$?; \
 	echo "$(1) $$(( $$(date +%s) - start ))" >> $(TIMINGS)/steps.txt
-# Test processes run side by side: one TensorFlow thread pool thread each, not one per core
-# per process (the same results, as nbval shows; less time lost to threads waiting on each other).
+# Test processes run side by side: one TensorFlow thread each, not one per core per process
+# (the same results, as nbval shows; less time lost to threads spinning while they wait).
+# The unit tests' graded runs also keep OpenBLAS to one thread, as chapter 7 does.
 TEST_THREADS := TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
 
 test:
@@ -87,7 +88,7 @@ wheel: $(WHEEL_DIR)/.built
 # Lab tests (against the solutions), the helper package, the lab tooling. Tests of one lab's
 # grading share a worker (--dist loadgroup), so that each lab's solution is graded once.
 unit-tests: install wheel
-	$(call timed,unit-tests,CNN_COURSE_WHEEL="$$(ls $(abspath $(WHEEL_DIR))/cnn_course-*.whl)" $(TEST_THREADS) \
+	$(call timed,unit-tests,CNN_COURSE_WHEEL="$$(ls $(abspath $(WHEEL_DIR))/cnn_course-*.whl)" $(TEST_THREADS) OPENBLAS_NUM_THREADS=1 \
 		$(PYTHON) -m pytest tests --ignore=tests/browser $(PYTEST_PARALLEL) --dist loadgroup --durations=15 \
 		--junitxml=$(TIMINGS)/unit.xml)
 
@@ -110,8 +111,8 @@ browser-test: book-strict
 	$(call timed,browser-test,$(PYTHON) -m pytest tests/browser --tb=short)
 
 # The readers' way in: a separate environment from binder/requirements.txt (what Binder
-# installs; no MyST-NB, no jupyter-book), and every notebook run alone in an empty folder
-# (a lab's beside its solution), the set-up cell installing the course package as on Colab.
+# installs; no MyST-NB, no jupyter-book), and every notebook run alone in an empty folder,
+# the set-up cell installing the course package as on Colab.
 # See tests/run_alone.py.
 READER_VENV := _build/reader-venv
 

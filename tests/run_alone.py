@@ -15,11 +15,7 @@ must then be installed. Every notebook's set-up cell has the same install line
 environment is installed once, this way, not once per notebook; then
 
 1. every notebook is copied, and nothing else, into a new empty folder (its install line
-   rewritten the same way, though the package is there by then); a lab's notebook gets the
-   lab's solution beside it, under the starter's name, as a student who has done the lab runs
-   it, and must then show a ✓ for every check and full points (this replaces running it on
-   the starter: nbval runs the committed notebook on the starter, and
-   ``tests/test_colab_path.py`` a lab's set-up cell fetching the starter into an empty folder);
+   rewritten the same way, though the package is there by then);
 2. executed there, top to bottom, in a fresh kernel, ``--jobs`` notebooks at a time, each in
    a process of its own that records the wall time and the peak memory: of the largest
    process (``ru_maxrss``, in practice the kernel) and of the kernel with everything it
@@ -27,8 +23,7 @@ environment is installed once, this way, not once per notebook; then
    the kernel). Binder's limit applies to the sum.
 
 It fails when a cell raises, when a notebook has no Colab install line, when the set-up cell
-does not install the package, when a lab's notebook beside its solution shows a ✗ or less than
-full points, when MyST-NB or jupyter-book is importable (the check would then
+does not install the package, when MyST-NB or jupyter-book is importable (the check would then
 not be testing the readers' path), or when a notebook's peak memory reaches Binder's limit
 (mybinder restarts a kernel above 2 GB). The results are printed and written as JSON
 (``--report``), in the order the notebooks were given."""
@@ -86,32 +81,19 @@ def install_from_wheel(source, wheel):
                             source, count=1)
 
 
-def lab_files(notebook):
-    """``(solution, starter)`` paths beside a lab's notebook; ``None`` for a chapter."""
-    solution, starters = notebook.parent / "solution.py", sorted(notebook.parent.glob("lab[0-9].py"))
-    return (solution, starters[0]) if solution.is_file() and len(starters) == 1 else None
-
-
 def execute_alone(notebook, wheel, timeout, setup_only=False):
     """Run ``notebook`` (or only its set-up cell) alone in an empty folder in a fresh process;
-    return its result row. A lab's notebook runs as a student who has done the lab runs it:
-    beside the lab's solution, saved under the starter's name (``lab1.py``)."""
-    solved = None if setup_only else lab_files(notebook)
+    return its result row."""
     with tempfile.TemporaryDirectory(prefix="alone-") as folder:
         copy = Path(folder) / notebook.name
         shutil.copyfile(notebook, copy)
-        placed = {copy.name}
-        if solved:
-            shutil.copyfile(solved[0], Path(folder) / solved[1].name)
-            placed.add(solved[1].name)
         start = time.perf_counter()
         # A process of its own per notebook, so ru_maxrss of its children is this kernel's peak.
         done = subprocess.run([sys.executable, __file__, "--worker", str(copy), "--wheel", str(wheel),
-                               "--timeout", str(timeout), *(["--setup-only"] if setup_only else []),
-                               *(["--solved", solved[1].stem] if solved else [])],
+                               "--timeout", str(timeout), *(["--setup-only"] if setup_only else [])],
                               capture_output=True, text=True)
         seconds = time.perf_counter() - start
-        left = sorted(p.name for p in Path(folder).iterdir() if p.name not in placed)
+        left = sorted(p.name for p in Path(folder).iterdir() if p.name != notebook.name)
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -150,10 +132,9 @@ def _setup_cell(notebook):
     return next(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
 
 
-def worker(path, wheel, timeout, setup_only=False, solved=None):
+def worker(path, wheel, timeout, setup_only=False):
     """Execute one notebook in place (its folder is the kernel's working directory); with
-    ``setup_only``, only its first code cell; with ``solved`` (a lab's module name, ``lab1``),
-    check that every check and graded test passed."""
+    ``setup_only``, only its first code cell."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -174,26 +155,7 @@ def worker(path, wheel, timeout, setup_only=False, solved=None):
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KB on Linux
     if error is None and not _installed("cnn-course"):
         error = "the set-up cell did not install the course package"
-    if error is None and solved:
-        error = short_of_full_marks(nb, solved)
     print(json.dumps({"error": error, "peak_mb": round(peak_mb), "tree_peak_mb": round(tree_peak())}))
-
-
-def short_of_full_marks(nb, module):
-    """Why a lab's notebook, run beside a correct ``module``, falls short of a ✓ for every check
-    and full points in its last line ("lab1: 30/30 points, ..."); ``None`` if it does not."""
-    text = "".join(output.get("text", "") for cell in nb.cells for output in cell.get("outputs", [])
-                   if output.get("output_type") == "stream")
-    lines = text.splitlines()
-    failed = [line for line in lines if line.startswith("✗")]
-    points = re.fullmatch(rf"{module}: ([\d.]+)/([\d.]+) points\b.*", lines[-1] if lines else "")
-    if failed:
-        return "beside the solution, checks failed:\n" + "\n".join(failed)
-    if "✓" not in text:
-        return "beside the solution, the notebook ran no check"
-    if not points or points.group(1) != points.group(2):
-        return f"beside the solution, expected full points last; got {(lines or [''])[-1]!r}"
-    return None
 
 
 def _poll_tree_memory(interval=0.2):
@@ -240,10 +202,9 @@ def main(argv=None):
                         help="only build the course's wheel into FOLDER (make wheel)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--setup-only", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--solved", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.wheel, args.timeout, args.setup_only, args.solved)
+        worker(args.worker, args.wheel, args.timeout, args.setup_only)
         return 0
     if args.build_wheel:
         print(build_wheel(args.build_wheel))

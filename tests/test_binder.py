@@ -3,7 +3,6 @@
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
 import run_alone
 
@@ -48,26 +47,3 @@ def test_colab_install_line_is_rewritten_to_a_local_wheel(tmp_path):
     assert f'"cnn-course @ {wheel.as_uri()}"' in rewritten and "github" not in rewritten
     with pytest.raises(ValueError, match="install line"):
         run_alone.install_from_wheel("import cnn_course\n", wheel)
-
-
-def notebook_printing(*texts):
-    return nbformat.from_dict({"cells": [{"cell_type": "code", "outputs": [
-        {"output_type": "stream", "name": "stdout", "text": t}]} for t in texts]})
-
-
-def test_a_lab_notebook_beside_its_solution_must_show_every_check_passed_and_full_points():
-    # The readers' check runs each lab's notebook beside the lab's solution (tests/run_alone.py).
-    full = notebook_printing("✓ normalize\n", "✓ test_normalize\nlab1: 30/30 points, 18 of 18 tests passed\n")
-    assert run_alone.short_of_full_marks(full, "lab1") is None
-    assert "ran no check" in run_alone.short_of_full_marks(notebook_printing("lab1: 30/30 points\n"), "lab1")
-    failed = notebook_printing("✗ normalize: not implemented yet\n", "lab1: 30/30 points\n")
-    assert "✗ normalize" in run_alone.short_of_full_marks(failed, "lab1")
-    partial = notebook_printing("✓ normalize\n", "lab1: 20/30 points, 12 of 18 tests passed\n")
-    assert "20/30" in run_alone.short_of_full_marks(partial, "lab1")
-
-
-def test_lab_notebooks_are_run_beside_their_solution_and_chapters_alone():
-    for notebook in sorted((ROOT / "labs").glob("lab*_*/lab*_*.ipynb")):
-        solution, starter = run_alone.lab_files(notebook)
-        assert solution.name == "solution.py" and starter.name == f"{notebook.parent.name.split('_')[0]}.py"
-    assert run_alone.lab_files(ROOT / "chapters" / "01_pixels.ipynb") is None

@@ -2,6 +2,11 @@
 
 Every row is out of the lab's full total, every run that did not complete says why, the
 other submissions are graded and still exist afterwards, and the grader finishes.
+
+Which limit ends a run must not depend on how busy the machine is (the suite runs beside
+other work): the corpus ends its loops with the CPU-time limit, which counts the work done,
+under a wall-clock limit far above any honest run's; the wall-clock limit has a test of its
+own, a submission that waits forever without using the CPU.
 """
 
 import ast
@@ -23,6 +28,9 @@ HANGING = "\n".join(f"def {node.name}(*args, **kwargs):\n    while True:\n      
                     for node in ast.parse(SOLUTION).body
                     if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"))
 
+# The same functions, waiting forever without using the CPU.
+SLEEPING = HANGING.replace("    while True:\n        pass\n", "    import time\n    time.sleep(10 ** 6)\n")
+
 # name -> (source, what the row must say: None for a completed run, else a word in its reason)
 CORPUS = {
     "solution": (SOLUTION, None),
@@ -32,8 +40,8 @@ CORPUS = {
     "keyboard_interrupt": ("raise KeyboardInterrupt\n", None),
     "base_exception": ("class Boom(BaseException):\n    pass\n\nraise Boom('at import')\n", None),
     "sigkill_itself": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "signal 9"),
-    "infinite_loop": ("while True:\n    pass\n", "wall-clock limit"),
-    "every_function_hangs": (SOLUTION + "\n" + HANGING, "wall-clock limit"),
+    "infinite_loop": ("while True:\n    pass\n", "CPU-time limit"),
+    "every_function_hangs": (SOLUTION + "\n" + HANGING, "CPU-time limit"),
     "allocate_50gb": ("blob = bytearray(50 * 1024 ** 3)\n", "memory limit"),
     "print_50mb": (SOLUTION + "\nprint('x' * (50 * 1024 * 1024))\n", None),
     "delete_files": ("from pathlib import Path\n"
@@ -62,8 +70,10 @@ def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
     total = sum(t["points"] for t in lab_tests("lab1"))
     started = time.monotonic()
     # Two at a time, as an instructor on a 2-core machine would (worker processes).
+    # An honest lab-1 run takes about 6 s of CPU: the loops stop at 20 s of CPU, whatever the
+    # load, and the wall-clock limit only stops what the CPU-time limit cannot.
     rows = labs.grade("lab1", [submissions], out=tmp_path / "grades/lab1.csv",
-                      limits=Limits(wall=20, cpu=60), jobs=2)
+                      limits=Limits(wall=300, cpu=20), jobs=2)
     elapsed = time.monotonic() - started
     print(f"graded {len(rows)} hostile submissions in {elapsed:.0f} s")
     by_student = {row["student"]: row for row in rows}
@@ -99,14 +109,16 @@ def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
 @pytest.mark.slow
 def test_a_hanging_submission_costs_its_wall_clock_limit_once(tmp_path):
     # Each test would wait its 120 s timeout; the submission's wall-clock limit ends them all.
+    # The functions wait without using the CPU: only the wall-clock limit can end this run.
     from cnn_course.grading.runner import run_lab_tests
 
     hanging = tmp_path / "hanging.py"
-    hanging.write_text(SOLUTION + "\n" + HANGING)
+    hanging.write_text(SOLUTION + "\n" + SLEEPING)
+    total = sum(t["points"] for t in lab_tests("lab1"))  # collected before the clock starts
     started = time.monotonic()
     result = run_lab_tests("lab1", hanging, timeout=120, limits=Limits(wall=20))
     elapsed = time.monotonic() - started
-    assert result.points == 0 and result.max_points == sum(t["points"] for t in lab_tests("lab1"))
+    assert result.points == 0 and result.max_points == total
     assert "wall-clock limit of 20 s" in result.reason, result.reason
     assert elapsed < 20 + 30, f"took {elapsed:.0f} s"  # the limit, plus copying and killing: generous
 
