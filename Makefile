@@ -61,12 +61,13 @@ check: install
 
 install: $(VENV)/.installed
 
-# --no-compile: pip would byte-compile every module of every package (TensorFlow's thousands);
-# Python compiles the ones a run imports. The install takes about 40% less time.
+# pip byte-compiles every module as it installs: keep it (no --no-compile). Where
+# PYTHONDONTWRITEBYTECODE is set, as on our machines, nothing is compiled later, and every
+# process would compile TensorFlow's modules again on import.
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet --no-compile -r requirements.txt
+	$(PYTHON) -m pip install --quiet -r requirements.txt
 	touch $@
 
 # ruff, configured in pyproject.toml (notebooks are checked by running them, not linted).
@@ -120,7 +121,7 @@ $(READER_VENV)/.installed: binder/requirements.txt pyproject.toml
 	rm -rf $(READER_VENV)
 	python3 -m venv $(READER_VENV)
 	$(READER_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(call timed,reader-venv,$(READER_VENV)/bin/python -m pip install --quiet --no-compile \
+	$(call timed,reader-venv,$(READER_VENV)/bin/python -m pip install --quiet \
 		-r binder/requirements.txt nbclient==0.11.0)
 	touch $@
 
