@@ -128,7 +128,7 @@ $(READER_VENV)/.installed: binder/requirements.txt pyproject.toml
 # READER_JOBS notebooks at a time: one in make test, where the unit tests share the machine.
 READER_JOBS ?= 1
 reader-check: $(READER_VENV)/.installed wheel
-	$(call timed,reader-check,$(READER_VENV)/bin/python tests/run_alone.py --jobs $(READER_JOBS) \
+	$(call timed,reader-check,$(READER_VENV)/bin/python tests/run_alone.py --jobs $(READER_JOBS) --timeout 900 \
 		--wheel $(WHEEL_DIR)/cnn_course-*.whl --report _build/reader-check.json $(NOTEBOOKS_BY_LENGTH))
 
 # Authoring helpers, not part of the test suite.

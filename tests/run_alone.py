@@ -242,6 +242,12 @@ def main(argv=None):
 
 def _run_and_print(notebook, wheel, timeout):
     row = execute_alone(notebook, wheel, timeout)
+    if row["error"] and "Timeout" in row["error"]:
+        # Seen once on a loaded machine: the kernel idle, nbclient waiting for a reply that
+        # never came (both stuck in select). A notebook that really hangs hangs again; the
+        # first attempt's error stays in the report.
+        first = row["error"]
+        row = {**execute_alone(notebook, wheel, timeout), "retried_after": first}
     status = "ok" if row["error"] is None else "FAILED"
     print(f"{row['notebook']:50} {row['seconds']:7.1f} s  largest process {row['peak_mb'] or 0:5} MB"
           f"  all processes {row['tree_peak_mb'] or 0:5} MB  {status}", flush=True)
