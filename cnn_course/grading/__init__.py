@@ -7,7 +7,8 @@
 - :mod:`cnn_course.grading.runner` -- :func:`~cnn_course.grading.runner.load_module` (a file
   imported by path, registered in ``sys.modules``), and one lab's tests against one file, in a
   fresh process, collected as a :class:`~cnn_course.grading.runner.LabResult`.
-- :mod:`cnn_course.grading.oracles` -- TensorFlow with the labs' signatures, for the tests.
+- :mod:`cnn_course.grading.oracles` -- TensorFlow with the labs' signatures, for the tests, and
+  ``tf`` and ``keras`` imported on first use.
 
 Students never import this package directly: they call ``cnn_course.labs.run_tests``.
 """

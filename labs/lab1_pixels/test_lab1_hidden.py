@@ -2,11 +2,10 @@
 leaves them out; the instructor's ``grade`` runs them). Other shapes, dtypes and seeds than
 the public tests, so a file written to pass those alone does not earn these."""
 
-import keras
 import numpy as np
 import pytest
 
-from test_lab1 import AXES, GRAYSCALE, ONE_HOT, PIPELINE, SCALING, bt601_reference, check_pipeline
+from test_lab1 import AXES, GRAYSCALE, ONE_HOT, PIPELINE, SCALING, bt601_reference, check_pipeline, one_hot_reference
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]
 
@@ -50,5 +49,5 @@ def test_axes_keep_values_and_dtype(lab):
 @pytest.mark.points(1)
 def test_one_hot_of_int64_labels_with_an_absent_class(lab):
     labels = np.array([2, 2, 0, 1, 2], dtype=np.int64)  # class 3 of 4 never occurs
-    np.testing.assert_array_equal(lab.one_hot(labels, 4), keras.utils.to_categorical(labels, 4))
+    np.testing.assert_array_equal(lab.one_hot(labels, 4), one_hot_reference(labels, 4))
     assert lab.one_hot(labels, 4).dtype == np.float32

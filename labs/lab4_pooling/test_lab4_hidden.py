@@ -4,9 +4,9 @@ seeds than the public tests."""
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from cnn_course.gradcheck import numerical_gradient, relative_error
+from cnn_course.grading.oracles import tf
 
 from test_lab4 import GEOMETRY, GRADCHECK, LAYERS, distinct, tf_args, tf_grad
 

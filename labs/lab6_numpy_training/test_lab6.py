@@ -16,13 +16,12 @@ input-validation tests together are worth less than a quarter of the lab.
 
 import re
 
-import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from cnn_course import load_mnist
 from cnn_course.gradcheck import numerical_gradient, relative_error
+from cnn_course.grading.oracles import keras, tf
 from cnn_course.layers import glorot_uniform
 from cnn_course.models import build_convnet
 
