@@ -50,7 +50,7 @@ test:
 	$(call timed,lint,$(MAKE) lint)
 	$(call timed,lane-pair-1,$(MAKE) -j2 --output-sync=target unit-tests reader-check)
 	$(call timed,lane-pair-2,$(MAKE) -j2 --output-sync=target notebooks-test browser-test)
-	@$(PYTHON) benchmarks/suite_timings.py
+	@$(PYTHON) -m benchmarks.suite_timings
 
 # The edit-test loop, a few minutes: what make test runs but the slow tests, nbval, the
 # browser and the readers' check.
@@ -81,7 +81,7 @@ WHEEL_SOURCES := pyproject.toml README.md LICENSE $(shell find cnn_course labs -
 
 $(WHEEL_DIR)/.built: $(WHEEL_SOURCES) | install
 	rm -rf $(WHEEL_DIR)
-	$(PYTHON) tests/run_alone.py --build-wheel $(WHEEL_DIR)
+	$(PYTHON) tools/run_alone.py --build-wheel $(WHEEL_DIR)
 	touch $@
 
 wheel: $(WHEEL_DIR)/.built
@@ -114,7 +114,7 @@ browser-test: book-strict
 # The readers' way in: a separate environment from binder/requirements.txt (what Binder
 # installs; no MyST-NB, no jupyter-book), and every notebook run alone in an empty folder,
 # the set-up cell installing the course package as on Colab.
-# See tests/run_alone.py.
+# See tools/run_alone.py.
 READER_VENV := _build/reader-venv
 
 $(READER_VENV)/.installed: binder/requirements.txt pyproject.toml
@@ -128,7 +128,7 @@ $(READER_VENV)/.installed: binder/requirements.txt pyproject.toml
 # READER_JOBS notebooks at a time: one in make test, where the unit tests share the machine.
 READER_JOBS ?= 1
 reader-check: $(READER_VENV)/.installed wheel
-	$(call timed,reader-check,$(READER_VENV)/bin/python tests/run_alone.py --jobs $(READER_JOBS) --timeout 900 \
+	$(call timed,reader-check,$(READER_VENV)/bin/python tools/run_alone.py --jobs $(READER_JOBS) --timeout 900 \
 		--wheel $(WHEEL_DIR)/cnn_course-*.whl --report _build/reader-check.json $(NOTEBOOKS_BY_LENGTH))
 
 # Authoring helpers, not part of the test suite.
@@ -142,8 +142,8 @@ notebooks: install  ## re-execute every notebook in place, to commit fresh outpu
 
 # suite_timings.py only reports the last make test's timings.
 benchmarks: install
-	for script in $(filter-out benchmarks/suite_timings.py,$(wildcard benchmarks/*.py)); do \
-		$(PYTHON) "$$script" || exit 1; done
+	for script in $(filter-out benchmarks/suite_timings.py benchmarks/machine.py benchmarks/__init__.py,$(wildcard benchmarks/*.py)); do \
+		$(PYTHON) -m "benchmarks.$$(basename $$script .py)" || exit 1; done
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

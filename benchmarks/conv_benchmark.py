@@ -2,8 +2,8 @@
 
 Run from the repository's root (``make benchmarks`` runs every script in this folder)::
 
-    .venv/bin/python benchmarks/conv_benchmark.py               # 1 thread each, the default
-    .venv/bin/python benchmarks/conv_benchmark.py --threads 2   # what a 2-core machine gives
+    .venv/bin/python -m benchmarks.conv_benchmark               # 1 thread each, the default
+    .venv/bin/python -m benchmarks.conv_benchmark --threads 2   # what a 2-core machine gives
 
 It times, on the shapes of the MNIST model's three 3x3 "valid" conv layers with batch 64:
 
@@ -34,9 +34,9 @@ from functools import partial
 
 import numpy as np
 import tensorflow as tf
-from machine import cpu_name
 from threadpoolctl import threadpool_limits
 
+from benchmarks.machine import cpu_name
 from cnn_course.grading.runner import load_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,8 +74,6 @@ TARGET_FORWARD, TARGET_BOTH = 1.5, 2.0
 README_START, README_END = "<!-- conv-benchmark:start", "<!-- conv-benchmark:end -->"
 
 
-
-
 def loop_conv2d(x, w, b):
     """A plain 4-loop convolution ("valid", stride 1): one Python step per output number."""
     N, H, W, _ = x.shape
@@ -103,8 +101,6 @@ def peak_mb(f):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2**20
-
-
 
 
 def time_layer(lab3, x, w, b, dy):

@@ -2,12 +2,12 @@
 
 Run from the repository's root::
 
-    .venv/bin/python benchmarks/grading_throughput.py                  # every lab
-    .venv/bin/python benchmarks/grading_throughput.py lab1 lab2 --class-size 8
+    .venv/bin/python -m benchmarks.grading_throughput                  # every lab
+    .venv/bin/python -m benchmarks.grading_throughput lab1 lab2 --class-size 8
 
 For each lab, a class of ``--class-size`` submissions is written to a temporary folder:
 copies of the solution (the slowest kind to grade: every test runs to the end), the starter,
-and one-bug variants from ``tests/mutations.py``. The class is graded as an instructor
+and one-bug variants from ``tools/mutations.py``. The class is graded as an instructor
 grades it, with ``labs.grade`` (one process per submission, every limit on, hidden tests
 included), once with ``jobs=1`` and once with ``jobs=2``; the time gives submissions per
 minute and the projected time for a class of 100. Then one submission whose every function
@@ -18,41 +18,35 @@ limit, once. The table, the machine and its load go to ``benchmarks/grading_thro
 import argparse
 import ast
 import contextlib
-import importlib
 import io
 import os
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from machine import cpu_name
-
+from benchmarks.machine import cpu_name
 from cnn_course import labs
 from cnn_course.grading.runner import Limits
+from tools import mutations
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-mutations = importlib.import_module("mutations")  # tests/ is not a package: found on the path above
 
 OUT = ROOT / "benchmarks" / "grading_throughput.md"
 HANG_WALL = 30
 
 
-
-
 def write_class(lab, folder, size):
     """``size`` submissions of ``lab`` in ``folder``: solutions, the starter, mutants."""
-    lab_dir = labs.find_lab(lab)
-    solution = (lab_dir / "solution.py").read_text()
+    lab = labs.find_lab(lab)
+    solution = lab.solution.read_text()
     kinds = ["solution", "starter"] + [m[0] for m in mutations.MUTANTS[lab]]
     for number in range(size):
         kind = kinds[number % len(kinds)] if number < len(kinds) else "solution"
         if kind == "solution":
             source = solution
         elif kind == "starter":
-            source = labs.starter_path(lab_dir).read_text()
+            source = lab.starter.read_text()
         else:
             source = mutations.mutate(solution, next(m for m in mutations.MUTANTS[lab] if m[0] == kind))
         (Path(folder) / f"student{number:03d}.py").write_text(source)
@@ -80,7 +74,7 @@ def hanging_cost(folder):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("labs", nargs="*", default=[labs.lab_module_name(d) for d in labs.lab_dirs()])
+    parser.add_argument("labs", nargs="*", default=[lab.module for lab in labs.all_labs()])
     parser.add_argument("--class-size", type=int, default=4, help="submissions per lab (default 4)")
     args = parser.parse_args(argv)
     if args.class_size < 1:
@@ -106,7 +100,7 @@ def main(argv=None):
     text = (
         "# Grading throughput\n\n"
         "Written by `benchmarks/grading_throughput.py`. Each lab's class (copies of the solution, "
-        "the starter and one-bug variants from `tests/mutations.py`) graded with `labs.grade`, as "
+        "the starter and one-bug variants from `tools/mutations.py`) graded with `labs.grade`, as "
         "`python -m cnn_course.labs grade labN submissions/ --jobs N` does: one process per "
         "submission, every limit on (defaults: wall clock "
         f"{Limits().wall:g} s, CPU {Limits().cpu:g} s, memory {Limits().memory:g} GB), hidden tests "

@@ -2,10 +2,10 @@
 
 Run from the repository's root::
 
-    .venv/bin/python benchmarks/mutation_score.py             # every lab
-    .venv/bin/python benchmarks/mutation_score.py lab2 lab4   # some
+    .venv/bin/python -m benchmarks.mutation_score             # every lab
+    .venv/bin/python -m benchmarks.mutation_score lab2 lab4   # some
 
-The mutants are in ``tests/mutations.py`` (one place, shared with ``tests/test_mutations.py``,
+The mutants are in ``tools/mutations.py`` (one place, shared with ``tests/test_mutations.py``,
 which asserts what this script only reports): realistic mistakes written as substitutions in
 each lab's ``solution.py``, graded all of one lab in one pytest process, hidden tests
 included, beside the unchanged solution as a control. A mutant is killed when it loses points
@@ -13,15 +13,14 @@ and, if it is a bug in the lab's core computation, at least half of them. The ta
 lab's CPU time and the machine go to ``benchmarks/mutation_score.md``.
 """
 
-import importlib
 import os
 import platform
 import sys
 import time
 
+from tools import mutations
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-mutations = importlib.import_module("mutations")  # tests/ is not a package: found on the path above
 
 OUT = os.path.join(ROOT, "benchmarks", "mutation_score.md")
 
@@ -35,7 +34,7 @@ def main(labs):
     cpu = sum(r["cpu"] for r in results.values())
     table = mutations.table(results)
     text = (f"# Mutation score\n\nWritten by `benchmarks/mutation_score.py` (the mutants: "
-            f"`tests/mutations.py`). Each lab's mutants are graded in one pytest process, hidden "
+            f"`tools/mutations.py`). Each lab's mutants are graded in one pytest process, hidden "
             f"tests included; a mutant is killed when it loses points and, for a bug in the lab's "
             f"core computation, at least half of them. Points are out of the lab's total; the "
             f"unchanged solution is the control.\n\n"

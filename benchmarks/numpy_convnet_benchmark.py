@@ -2,8 +2,8 @@
 
 Run from the repository's root (``make benchmarks`` runs every script in this folder)::
 
-    .venv/bin/python benchmarks/numpy_convnet_benchmark.py                 # speed and memory
-    .venv/bin/python benchmarks/numpy_convnet_benchmark.py --seeds 0,1,2   # and the accuracy spread
+    .venv/bin/python -m benchmarks.numpy_convnet_benchmark                 # speed and memory
+    .venv/bin/python -m benchmarks.numpy_convnet_benchmark --seeds 0,1,2   # and the accuracy spread
 
 It measures, each in a fresh subprocess (so that ``ru_maxrss``, the peak resident memory,
 is that of one network alone):
@@ -147,7 +147,7 @@ WORKERS = {"numpy": time_numpy, "keras": time_keras, "sgemm": sgemm, "seed": see
 
 def run(worker, **options):
     """Run a worker in a fresh process; its result with its peak memory in MB."""
-    command = [sys.executable, os.path.abspath(__file__), "--worker", worker]
+    command = [sys.executable, "-m", "benchmarks.numpy_convnet_benchmark", "--worker", worker]
     for key, value in options.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,

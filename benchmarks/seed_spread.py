@@ -2,9 +2,9 @@
 
 Run from the repository's root::
 
-    .venv/bin/python benchmarks/seed_spread.py                # seeds 0-9, as committed
-    .venv/bin/python benchmarks/seed_spread.py --seeds 0-4    # fewer, quicker
-    .venv/bin/python benchmarks/seed_spread.py --seeds 0-19 --resume  # add seeds to the file
+    .venv/bin/python -m benchmarks.seed_spread                # seeds 0-9, as committed
+    .venv/bin/python -m benchmarks.seed_spread --seeds 0-4    # fewer, quicker
+    .venv/bin/python -m benchmarks.seed_spread --seeds 0-19 --resume  # add seeds to the file
 
 For every seed, in a fresh process (so nothing a previous seed did carries over), it does
 what chapter 6 does after ``cnn_course.setup_notebook(seed)``: the convnet of
@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 
-from machine import cpu_name
+from benchmarks.machine import cpu_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JSON_OUT = os.path.join(ROOT, "cnn_course", "seed_spread.json")  # package data: chapter 6 reads it
@@ -97,8 +97,8 @@ def worker(seed):
 
 def run_seed(seed):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MPLBACKEND="Agg")
-    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", str(seed)],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-m", "benchmarks.seed_spread", "--worker", str(seed)],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:
         sys.exit(f"seed {seed} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -107,8 +107,6 @@ def run_seed(seed):
 def summary(values):
     return {"mean": statistics.fmean(values), "std": statistics.stdev(values),
             "min": min(values), "max": max(values), "n": len(values)}
-
-
 
 
 def collect(runs):

@@ -5,8 +5,8 @@ notebook under nbval and in the readers' check.
 (`steps.txt`), the unit tests' and nbval's JUnit reports (`unit.xml`, `nbval.xml`), and
 the readers' check's report (`_build/reader-check.json`). Run it after `make test`:
 
-    .venv/bin/python benchmarks/suite_timings.py          # prints Markdown tables
-    .venv/bin/python benchmarks/suite_timings.py --out benchmarks/suite_timings.md
+    .venv/bin/python -m benchmarks.suite_timings          # prints Markdown tables
+    .venv/bin/python -m benchmarks.suite_timings --out benchmarks/suite_timings.md
 
 Seconds of wall time, on a machine whose other work shows in them: compare runs of one
 machine, and keep the machine in the table (its CPU is printed).
@@ -20,12 +20,10 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from machine import cpu_name
+from benchmarks.machine import cpu_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMINGS = ROOT / "_build" / "timings"
-
-
 
 
 def testcases(xml_path):

@@ -2,9 +2,9 @@
 
 Run from the repository's root (``make benchmarks`` runs every script in this folder)::
 
-    .venv/bin/python benchmarks/training_benchmark.py                  # everything
-    .venv/bin/python benchmarks/training_benchmark.py --skip-notebook  # throughput only
-    .venv/bin/python benchmarks/training_benchmark.py --notebook chapters/06_mnist_convnet.ipynb
+    .venv/bin/python -m benchmarks.training_benchmark                  # everything
+    .venv/bin/python -m benchmarks.training_benchmark --skip-notebook  # throughput only
+    .venv/bin/python -m benchmarks.training_benchmark --notebook chapters/06_mnist_convnet.ipynb
 
 It measures:
 
@@ -88,9 +88,9 @@ def run_notebook(path):
         psutil = None
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MPLBACKEND="Agg")
     # ru_maxrss of our own children only grows: each notebook runs under a process of its own.
-    command = [sys.executable, os.path.abspath(__file__), "--execute", path]
+    command = [sys.executable, "-m", "benchmarks.training_benchmark", "--execute", path]
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     peak = [0]
 
@@ -155,10 +155,10 @@ def worker(mode, threads, images, repeat):
 
 
 def throughput(mode, args):
-    command = [sys.executable, os.path.abspath(__file__), "--worker", mode,
+    command = [sys.executable, "-m", "benchmarks.training_benchmark", "--worker", mode,
                "--threads", str(args.threads), "--images", str(args.images),
                "--repeat", str(args.repeat)]
-    done = subprocess.run(command, capture_output=True, text=True,
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     if done.returncode != 0:
         sys.exit(f"the {mode} throughput worker failed:\n{done.stderr[-3000:]}")

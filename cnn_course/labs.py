@@ -14,30 +14,27 @@ Command line (from the repository's root)::
     python -m cnn_course.labs grade lab1 submission/ --format gradescope --out results/results.json
     python -m cnn_course.labs release lab1 --out release/   # or `release all`: the students' copy
 
-Grading itself (the pytest plugin, the runner, the starters) lives in :mod:`cnn_course.grading`.
+Grading itself (the lab, the pytest plugin, the runner, the results, batch grading, the
+starters and releases) lives in :mod:`cnn_course.grading`; this module is the command line and
+what a lab notebook calls.
 """
 
 import argparse
-import contextlib
-import csv
-import json
-import multiprocessing
 import shutil
 import sys
 import traceback
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from .grading.gradescope import write_gradescope_results
+from .grading.batch import FORMATS, grade, submissions_in
 from .grading.release import release, release_all
-from .grading.runner import LabResult, Limits, TestResult, lab_tests, run_lab_tests
-from .grading.starters import find_lab, lab_dirs, lab_module_name, make_starter, stale_starters, starter_path
+from .grading.results import LabResult, TestResult
+from .grading.runner import Limits, run_lab_tests
+from .grading.starters import all_labs, find_lab, make_starter, stale_starters
 
 __all__ = ["check", "fetch_starter", "run_tests", "grade", "submissions_in", "release", "release_all",
-           "make_starter", "lab_dirs", "starter_path", "find_lab", "stale_starters"]
+           "make_starter", "all_labs", "find_lab", "stale_starters", "LabResult", "TestResult", "Limits"]
 
 
 # ---------------------------------------------------------------- a lab notebook's set-up
@@ -48,7 +45,7 @@ def fetch_starter(lab, folder="."):
     A student's file is never overwritten: the printed line says whether the starter was
     copied or the file already there was kept. Returns the path of ``labN.py`` in ``folder``.
     """
-    source = starter_path(find_lab(lab))
+    source = find_lab(lab).starter
     if not Path(folder).is_dir():
         raise ValueError(f"folder must be an existing folder; got {str(folder)!r}")
     target = Path(folder) / source.name
@@ -65,17 +62,18 @@ def fetch_starter(lab, folder="."):
 def run_tests(lab, lab_file=None, timeout=None):
     """Run lab ``lab``'s graded tests on ``lab_file`` (default: ``labN.py`` in the working
     directory), print one line per test (✓, or ✗ and why) and the points, and return the
-    :class:`~cnn_course.grading.runner.LabResult`.
+    :class:`~cnn_course.grading.results.LabResult`.
 
-    The tests run in a separate process, on the file as saved, so the result is what the
-    instructor's grading gives. Raises ``ValueError`` for an unknown lab or a missing file.
+    The tests run in a separate process, on the file as saved, each under the same time limit
+    as in the instructor's grading, so the result is what that grading gives on the public
+    tests. Raises ``ValueError`` for an unknown lab or a missing file.
     """
-    lab_dir = find_lab(lab)
-    lab_file = Path(lab_file if lab_file is not None else starter_path(lab_dir).name)
+    lab = find_lab(lab)
+    lab_file = Path(lab_file if lab_file is not None else lab.starter.name)
     if not lab_file.is_file():
-        raise ValueError(f"lab_file must be your {starter_path(lab_dir).name}; got {str(lab_file)!r}, "
+        raise ValueError(f"lab_file must be your {lab.starter.name}; got {str(lab_file)!r}, "
                          f"which does not exist in {Path.cwd()} (run the notebook's set-up cell first)")
-    result = run_lab_tests(lab_dir.name, lab_file, timeout=timeout, hidden=False)
+    result = run_lab_tests(lab, lab_file, timeout=timeout, hidden=False)
     if not result.tests:
         print(f"✗ the graded tests did not run; pytest said:\n{result.output}")
     for test in result.tests:
@@ -153,104 +151,6 @@ def _report(passed, description, detail):
     return CheckResult(passed)
 
 
-# ---------------------------------------------------------------- grading a folder
-
-def submissions_in(lab, submissions):
-    """``(student, file)`` for every submission: a ``.py`` file (the student is its name,
-    ``alice.py`` -> ``alice``; ``alice/lab1.py`` -> ``alice``), or a folder of them, where
-    each student is a file or a folder holding ``labN.py``."""
-    module = starter_path(find_lab(lab)).name
-    found = []
-
-    def add(path):
-        path = Path(path)
-        found.append((path.parent.name if path.name == module else path.stem, path))
-
-    for item in map(Path, submissions):
-        if not item.is_dir():
-            add(item)
-            continue
-        for child in sorted(item.iterdir()):
-            if child.is_dir() and (child / module).is_file():
-                add(child / module)
-            elif child.is_file() and child.suffix == ".py":
-                add(child)
-    return found
-
-
-FORMATS = ("csv", "gradescope")
-
-
-def grade(lab, submissions, out=None, timeout=120, limits=None, format="csv", jobs=1):
-    """Grade each submission (a ``.py`` file, or a folder of them) with the lab's tests.
-
-    Each file is graded in its own process, from a copy in a temporary folder, under
-    ``limits`` (a :class:`~cnn_course.grading.runner.Limits`; see
-    :func:`cnn_course.grading.runner.run_lab_tests`), so one student's crash, loop or
-    deleted files cannot touch another's grade. Every row is out of the lab's full total.
-    Returns rows ``{"student", "submission", "points", "max_points", "passed", "failed",
-    "reason"}`` (``reason`` is empty when the run completed). With ``out`` and
-    ``format="csv"``, also writes them as CSV (one row per submission) and every test's result,
-    with why it failed, as JSON beside it; with ``format="gradescope"`` (one submission),
-    writes Gradescope's ``results.json`` to ``out``.
-
-    ``jobs`` submissions are graded at once (each still in its own process, under its own
-    limits); rows come in the submissions' order whatever finishes first.
-    ``benchmarks/grading_throughput.md`` measures what ``jobs=2`` gains on two cores.
-    """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be a positive integer (submissions graded at once); got {jobs!r}")
-    if format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
-    expected = lab_tests(lab)  # an unknown lab is an error before any grading starts
-    found = submissions_in(lab, submissions)
-    if format == "gradescope" and len(found) != 1:
-        raise ValueError(f"submissions must hold exactly one file for format='gradescope' (Gradescope grades "
-                         f"one submission at a time); got {len(found)}: {[str(path) for _, path in found]}")
-    rows, details = [], {}
-    grade_one = partial(_grade_one, lab, expected=expected, timeout=timeout, limits=limits)
-    paths = [path for _, path in found]
-    # Worker processes, not threads: each starts its graded run with preexec_fn (the limits),
-    # which is unsafe in a process that runs threads. "spawn": a clean worker.
-    with (ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) if jobs > 1
-          else contextlib.nullcontext()) as pool:
-        results = pool.map(grade_one, paths) if pool else map(grade_one, paths)
-        for (student, path), result in zip(found, results, strict=True):
-            rows.append({"student": student, "submission": str(path), "points": result.points,
-                         "max_points": result.max_points, "passed": result.passed, "failed": result.failed,
-                         "reason": result.reason})
-            details[str(path)] = [vars(test) for test in result.tests]
-            print(f"{student}: {result.points:g}/{result.max_points:g} points"
-                  + (f" ({result.reason})" if result.reason else ""), flush=True)
-    if out is not None and format == "gradescope":
-        write_gradescope_results(result, out)
-    elif out is not None:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["student", "submission", "points", "max_points",
-                                                        "passed", "failed", "reason"])
-            writer.writeheader()
-            writer.writerows(rows)
-        out.with_suffix(".json").write_text(json.dumps(details, indent=2))
-    return rows
-
-
-def _grade_one(lab, path, expected, timeout, limits):
-    """Grade one submission; a file that cannot even be copied is recorded, not fatal."""
-    try:
-        return run_lab_tests(lab, path, timeout=timeout, limits=limits)
-    except (ValueError, OSError) as error:  # unreadable, vanished
-        return _not_graded(lab, path, expected, f"not graded: {error}")
-
-
-def _not_graded(lab, path, expected, reason):
-    """The result of a submission that could not even be run: every test failed, with why."""
-    tests = [TestResult(t["test"].split("::", 1)[-1], t["points"], False, reason, t.get("skill", ""),
-                        t.get("hidden", False)) for t in expected]
-    return LabResult(lab=lab_module_name(find_lab(lab)), lab_file=str(path), tests=tests, reason=reason)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m cnn_course.labs", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -263,7 +163,9 @@ def main(argv=None):
     grading.add_argument("--format", choices=FORMATS, default="csv",
                          help="csv: a row per student (and per-test JSON beside it); gradescope: "
                               "Gradescope's results.json for one submission")
-    grading.add_argument("--timeout", type=int, default=120, help="seconds allowed per test")
+    grading.add_argument("--timeout", type=float, default=None,
+                         help="seconds allowed per test, replacing each test's own limit (default: the "
+                              "limits the lab's test files set, the same as in a student's run_tests)")
     grading.add_argument("--jobs", type=int, default=1,
                          help="submissions graded at once, each in its own process (default 1; 2 helps "
                               "when a second core is free: benchmarks/grading_throughput.md)"),
@@ -281,9 +183,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "generate":
-        for lab_dir in lab_dirs():
-            starter_path(lab_dir).write_text(make_starter((lab_dir / "solution.py").read_text()))
-            print(f"wrote {starter_path(lab_dir)}")
+        for lab in all_labs():
+            lab.starter.write_text(make_starter(lab.solution.read_text()))
+            print(f"wrote {lab.starter}")
     elif args.command == "check":
         stale = stale_starters()
         for path in stale:

@@ -10,10 +10,13 @@ slow ones; the time is reported, never asserted).
 
 import fcntl
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-import run_alone
+
+from tools import run_alone
 
 pytest_plugins = ["cnn_course.grading.plugin"]
 
@@ -33,6 +36,16 @@ def course_wheel(tmp_path_factory, worker_id):
         fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds, the others wait and reuse
         built = sorted((shared / "wheel").glob("cnn_course-*.whl"))
         return built[0] if built else run_alone.build_wheel(shared / "wheel")
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(course_wheel, tmp_path_factory):
+    """A folder holding the course's wheel installed (``pip install --target``), for PYTHONPATH:
+    the package as Colab and Gradescope have it, not this editable checkout."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", str(course_wheel), "--no-deps", "--no-index", "-q",
+                    "--target", str(target)], check=True, capture_output=True, timeout=300)
+    return target
 
 
 _slow_found = []  # (seconds, node id); in the controller, which sees every worker's reports

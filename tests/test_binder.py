@@ -4,7 +4,8 @@ import re
 from pathlib import Path
 
 import pytest
-import run_alone
+
+from tools import run_alone
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTHORING = {"jupyter-book", "sphinx", "sphinx-exercise", "myst-nb", "nbval", "nbconvert", "playwright"}

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from run_alone import INSTALL_LINE
 
 from cnn_course.notebook import glue
+from tools.run_alone import INSTALL_LINE
 
 ROOT = Path(__file__).resolve().parent.parent
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -48,7 +48,7 @@ def test_notebook_is_set_up_and_committed_with_outputs(path):
 
 
 def test_every_set_up_cell_has_the_same_install_line():
-    # The readers' check proves the install once for all notebooks (tests/run_alone.py).
+    # The readers' check proves the install once for all notebooks (tools/run_alone.py).
     lines = {INSTALL_LINE.search("".join(next(c for c in json.loads(p.read_text())["cells"]
                                               if c["cell_type"] == "code")["source"])).group(0)
              for p in NOTEBOOKS}

@@ -7,8 +7,6 @@ carry each lab's starter and graded tests, and never a solution.
 
 import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -17,10 +15,9 @@ import pytest
 from nbclient import NotebookClient
 
 from cnn_course import labs
-from cnn_course.grading import starters
 
 ROOT = Path(__file__).resolve().parent.parent
-LAB_DIRS = labs.lab_dirs(ROOT / "labs")
+LABS = labs.all_labs(ROOT / "labs")
 
 
 # Slow: a wheel build (shared with the readers' check), a package install, notebook runs.
@@ -34,20 +31,17 @@ def wheel(course_wheel):
 
 
 @pytest.fixture(scope="module")
-def installed(wheel, tmp_path_factory):
-    """A folder holding the wheel installed, for PYTHONPATH: the package as Colab has it."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", str(wheel), "--no-deps", "--no-index", "-q",
-                    "--target", str(target)], check=True, capture_output=True, timeout=300)
-    return target
+def installed(installed_wheel):
+    """The wheel installed in a folder of its own, for PYTHONPATH (tests/conftest.py)."""
+    return installed_wheel
 
 
 def test_the_wheel_carries_each_labs_starter_and_tests_but_no_solution(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        for lab_dir in LAB_DIRS:
-            for path in (labs.starter_path(lab_dir), starters.test_path(lab_dir)):
-                packed = f"cnn_course/lab_files/{lab_dir.name}/{path.name}"
+        for lab in LABS:
+            for path in (lab.starter, lab.public_tests):
+                packed = f"cnn_course/lab_files/{lab.name}/{path.name}"
                 assert packed in names
                 assert archive.read(packed) == path.read_bytes(), f"{packed} differs from {path}"
         assert {"cnn_course/grading/plugin.py", "cnn_course/grading/oracles.py"} <= names
@@ -81,13 +75,13 @@ def outputs(cell):
 
 @pytest.mark.timeout(900)
 def test_a_lab_notebook_alone_fetches_its_starter_and_grades_it(installed, tmp_path):
-    lab_dir = labs.find_lab("lab1", ROOT / "labs")
-    notebook_path = lab_dir / f"{lab_dir.name}.ipynb"
+    lab = labs.find_lab("lab1", ROOT / "labs")
+    notebook_path = lab.notebook
     starter = tmp_path / "lab1.py"
 
     # First run: an empty folder. The set-up cell copies the starter; grading gives 0 points.
     notebook = run_alone(notebook_path, tmp_path, installed)
-    assert starter.read_text() == labs.starter_path(lab_dir).read_text()
+    assert starter.read_text() == lab.starter.read_text()
     assert "lab1.py: the starter, copied here" in outputs(notebook.cells[0])
     assert f"package at {installed}" in outputs(notebook.cells[-1])
     grading = outputs(notebook.cells[-2]).splitlines()
@@ -95,10 +89,10 @@ def test_a_lab_notebook_alone_fetches_its_starter_and_grades_it(installed, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lab1.py", notebook_path.name], "nothing else written"
 
     # The student's work (here the solution) replaces the starter: kept, and graded in full.
-    shutil.copyfile(lab_dir / "solution.py", starter)
+    shutil.copyfile(lab.solution, starter)
     notebook = run_alone(notebook_path, tmp_path, installed)
     assert "lab1.py is already here" in outputs(notebook.cells[0])
-    assert starter.read_bytes() == (lab_dir / "solution.py").read_bytes()
+    assert starter.read_bytes() == (lab.solution).read_bytes()
     points = outputs(notebook.cells[-2]).splitlines()[-1]
     earned, total = points.removeprefix("lab1: ").split(" points")[0].split("/")
     assert earned == total != "0", points

@@ -1,7 +1,8 @@
 """Lab 6 composes the student's own convolution (``lab3.py``) and pooling (``lab4.py``) when
 they sit in the working directory and work, and the course's reference layers
-(``cnn_course.layers``) otherwise; it says which, and why. Each case imports lab 6 (its
-solution, as ``lab6.py``) in a fresh process, in a folder holding only the files named."""
+(``cnn_course.layers``) otherwise (``cnn_course.lab_layers``); ``LAYERS_USED`` says which, and
+why. Each case imports lab 6 (its solution, as ``lab6.py``) in a fresh process, in a folder
+holding only the files named, and prints ``LAYERS_USED``: importing it prints nothing."""
 
 import subprocess
 import sys
@@ -12,8 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LABS = ROOT / "labs"
 LAB6 = LABS / "lab6_numpy_training/solution.py"
-SHOW = ("import lab6; print('MODULES', lab6.conv2d.__module__, lab6.conv2d_backward.__module__, "
-        "lab6.max_pool2d.__module__, lab6.max_pool2d_backward.__module__)")
+SHOW = ("import lab6; print(lab6.LAYERS_USED); print('MODULES', lab6.conv2d.__module__, "
+        "lab6.conv2d_backward.__module__, lab6.max_pool2d.__module__, lab6.max_pool2d_backward.__module__)")
 
 
 def import_lab6(folder, files):
@@ -67,3 +68,11 @@ def test_unfinished_broken_or_wrong_files_fall_back_to_the_reference(tmp_path, l
     text = "\n".join(printed)
     for reason in reasons:
         assert reason in text, text
+
+
+def test_importing_lab6_prints_nothing(tmp_path):
+    for name in ("solution.py", "lab6.py"):
+        (tmp_path / "lab6.py").write_text((LABS / "lab6_numpy_training" / name).read_text())
+        run = subprocess.run([sys.executable, "-c", "import lab6"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0 and run.stdout == "", (name, run.stdout, run.stderr)

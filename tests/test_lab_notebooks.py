@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from cnn_course import labs
 
 ROOT = Path(__file__).resolve().parent.parent
-LAB_DIRS = labs.lab_dirs(ROOT / "labs")
+LABS = labs.all_labs(ROOT / "labs")
 
 
 def printed(notebook):
@@ -28,11 +28,11 @@ def printed(notebook):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("lab_dir", LAB_DIRS, ids=lambda d: d.name)
-def test_lab_notebook_checks_pass_on_the_solution(lab_dir, tmp_path):
-    name = labs.starter_path(lab_dir).stem
-    shutil.copyfile(lab_dir / "solution.py", tmp_path / f"{name}.py")
-    notebook = nbformat.read(lab_dir / f"{lab_dir.name}.ipynb", as_version=4)
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
+def test_lab_notebook_checks_pass_on_the_solution(lab, tmp_path):
+    name = lab.module
+    shutil.copyfile(lab.solution, tmp_path / f"{name}.py")
+    notebook = nbformat.read(lab.notebook, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     text = printed(notebook)

@@ -10,11 +10,10 @@ import pytest
 
 from cnn_course import labs
 from cnn_course.grading import runner
-from cnn_course.grading.starters import lab_module_name
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "labs" / "README.md"
-LABS = [lab_module_name(d) for d in labs.lab_dirs(ROOT / "labs")]
+LABS = [lab.module for lab in labs.all_labs(ROOT / "labs")]
 VALIDATION = "input validation"
 
 # The skills that make each lab's core computation: together at least half the lab's points.

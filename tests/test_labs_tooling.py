@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from cnn_course import labs
-from cnn_course.grading import runner, starters
+from cnn_course.grading import batch, runner
 from cnn_course.grading.runner import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
-LAB_DIRS = labs.lab_dirs(ROOT / "labs")
+LABS = labs.all_labs(ROOT / "labs")
 LAB1_SOLUTION = ROOT / "labs/lab1_pixels/solution.py"
 
 
 def test_committed_starters_are_up_to_date():
-    assert LAB_DIRS, "no labs found"
+    assert LABS, "no labs found"
     stale = labs.stale_starters(ROOT / "labs")
     assert not stale, f"regenerate with `python -m cnn_course.labs generate`: {stale}"
 
@@ -48,15 +48,15 @@ def test_make_starter_rejects_unbalanced_markers(source):
 
 
 def test_starters_have_no_solution_code():
-    for lab_dir in LAB_DIRS:
-        text = labs.starter_path(lab_dir).read_text()
+    for lab in LABS:
+        text = lab.starter.read_text()
         assert "BEGIN SOLUTION" not in text and "NotImplementedError" in text
 
 
 def test_every_lab_folder_has_its_starter_tests_and_notebook():
-    for lab_dir in LAB_DIRS:
-        assert (lab_dir / "solution.py").is_file() and labs.starter_path(lab_dir).is_file()
-        assert starters.test_path(lab_dir).is_file() and (lab_dir / f"{lab_dir.name}.ipynb").is_file()
+    for lab in LABS:
+        assert lab.solution and lab.starter.is_file()
+        assert lab.public_tests.is_file() and lab.notebook
 
 
 @pytest.mark.parametrize("name", ["lab9", "9", "pixels", ""])
@@ -95,18 +95,18 @@ def test_load_module_forgets_a_module_that_fails_to_execute(tmp_path):
 def graded(lab_name, which):
     """The solution's or the starter's grade, hidden tests included: one grading run per lab
     and file, shared by the three tests below (``grouped`` keeps them on one xdist worker)."""
-    lab_dir = labs.find_lab(lab_name, ROOT / "labs")
-    return runner.run_lab_tests(lab_dir.name, None if which == "solution" else labs.starter_path(lab_dir))
+    lab = labs.find_lab(lab_name, ROOT / "labs")
+    return runner.run_lab_tests(lab, None if which == "solution" else lab.starter)
 
 
-def grouped(lab_dirs):
-    return [pytest.param(d, id=d.name, marks=pytest.mark.xdist_group(f"grade-{d.name}")) for d in lab_dirs]
+def grouped(labs_):
+    return [pytest.param(lab, id=lab.name, marks=pytest.mark.xdist_group(f"grade-{lab.name}")) for lab in labs_]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lab_dir", grouped(LAB_DIRS))
-def test_solution_earns_every_point(lab_dir):
-    result = graded(lab_dir.name, "solution")
+@pytest.mark.parametrize("lab", grouped(LABS))
+def test_solution_earns_every_point(lab):
+    result = graded(lab.name, "solution")
     assert result.tests, result.output
     failed = [f"{t.name}: {t.reason}" for t in result.tests if not t.passed]
     assert not failed, "\n".join(failed)
@@ -114,27 +114,27 @@ def test_solution_earns_every_point(lab_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lab_dir", grouped(LAB_DIRS))
-def test_starter_grades_to_zero_without_internal_errors(lab_dir):
-    result = graded(lab_dir.name, "starter")
+@pytest.mark.parametrize("lab", grouped(LABS))
+def test_starter_grades_to_zero_without_internal_errors(lab):
+    result = graded(lab.name, "starter")
     assert result.tests and result.points == 0, result.output
     assert all(t.reason for t in result.tests), "every failed test says why"
     assert "INTERNALERROR" not in result.output
 
 
-HIDDEN = [d for d in LAB_DIRS if (d / f"test_{labs.starter_path(d).stem}_hidden.py").is_file()]
+HIDDEN = [lab for lab in LABS if lab.hidden_tests]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lab_dir", grouped(HIDDEN))
-def test_hidden_tests_pass_on_the_solution_and_fail_on_the_starter(lab_dir):
+@pytest.mark.parametrize("lab", grouped(HIDDEN))
+def test_hidden_tests_pass_on_the_solution_and_fail_on_the_starter(lab):
     # The instructors' hidden tests (test_labN_hidden.py, never shipped) are proven like the
     # others, from the same two gradings: each of them ran, passed on the solution, failed on the starter.
-    hidden_file = f"test_{labs.starter_path(lab_dir).stem}_hidden.py"
-    expected = [t for t in runner.lab_tests(lab_dir.name) if t.get("hidden")]
+    hidden_file = lab.hidden_tests.name
+    expected = [t for t in runner.lab_tests(lab) if t.get("hidden")]
     assert expected and all(hidden_file in t["test"] for t in expected)
     for which, passed in (("solution", True), ("starter", False)):
-        results = [t for t in graded(lab_dir.name, which).tests if t.hidden]
+        results = [t for t in graded(lab.name, which).tests if t.hidden]
         wrong = [t.name for t in results if t.passed != passed]
         assert len(results) == len(expected) and not wrong, f"{which}: {wrong}"
 
@@ -177,7 +177,7 @@ def test_run_tests_without_the_file_is_a_value_error(tmp_path, monkeypatch):
 
 def test_fetch_starter_copies_once_and_never_overwrites(tmp_path, capsys):
     target = labs.fetch_starter("lab1", tmp_path)
-    assert target.read_text() == labs.starter_path(labs.find_lab("lab1")).read_text()
+    assert target.read_text() == labs.find_lab("lab1").starter.read_text()
     target.write_text("# my work\n")
     labs.fetch_starter("lab1", tmp_path)
     assert target.read_text() == "# my work\n"
@@ -216,3 +216,36 @@ def test_notebook_check_reports_without_raising(capsys):
     assert not labs.check("shape", lambda: np.ones(3), expected=np.ones(2))
     out = capsys.readouterr().out
     assert "✓ ok" in out and "✗ todo: not implemented yet" in out and "shape (3,)" in out
+
+
+# ---------------------------------------------------------------- time limits (labs/README.md, "Time limits")
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.name)
+def test_every_lab_test_has_a_time_limit_from_its_test_file(lab):
+    collected = runner.lab_tests(lab)
+    assert collected and all(isinstance(t["timeout"], (int, float)) and t["timeout"] > 0 for t in collected), \
+        [t["test"] for t in collected if not t["timeout"]]
+
+
+def test_an_instructors_timeout_replaces_every_tests_own_limit():
+    lab3 = labs.find_lab("lab3", ROOT / "labs")
+    assert 7 not in {t["timeout"] for t in runner.lab_tests(lab3)}
+    assert {t["timeout"] for t in runner.lab_tests(lab3, ["--lab-timeout", "7"])} == {7}
+
+
+def test_a_students_check_and_the_instructors_grade_use_the_same_limits(tmp_path, monkeypatch):
+    """Both leave every test its own limit (no override), unless asked for one."""
+    seen = []
+
+    def record(lab, lab_file=None, timeout=None, **options):
+        seen.append(timeout)
+        return labs.LabResult.not_run("lab1", lab_file, [], "recorded")
+
+    monkeypatch.setattr(labs, "run_lab_tests", record)
+    monkeypatch.setattr(batch, "run_lab_tests", record)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lab1.py").write_text("")
+    labs.run_tests("lab1")
+    labs.grade("lab1", [tmp_path / "lab1.py"])
+    assert labs.main(["grade", "lab1", str(tmp_path / "lab1.py")]) == 0
+    assert seen == [None, None, None]

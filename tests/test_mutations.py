@@ -1,4 +1,4 @@
-"""The mutation suite: every one-bug variant of a lab's solution (``tests/mutations.py``)
+"""The mutation suite: every one-bug variant of a lab's solution (``tools/mutations.py``)
 loses points, and a bug in the lab's core computation at least half of them.
 
 Each lab's mutants are graded in one pytest process (about 10 to 20 s of CPU for labs 1-4,
@@ -14,8 +14,9 @@ after every other mutant ran (module-level random generators then give the secon
 inputs than the first), and both copies must get the same points.
 """
 
-import mutations
 import pytest
+
+from tools import mutations
 
 TWICE = {"lab2", "lab4"}
 MIN_MUTANTS = 10

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from cnn_course.grading import runner
-from cnn_course.grading.starters import find_lab, test_paths
+from cnn_course.grading.starters import find_lab
 
 ROOT = Path(__file__).resolve().parent.parent
 LABS_ROOT = ROOT / "labs"
@@ -149,6 +149,13 @@ MUTANTS = {
         ("dy's shape never checked", False,
          "if dy.shape != expected:",
          "if dy.ndim != 4:"),
+        ("im2col loops over windows, one slice copy each", False,
+         "    return windows.reshape(N * H_out * W_out, f_h * f_w * C)\n",
+         "    rows = np.empty((N, H_out, W_out, f_h * f_w * C), dtype=x.dtype)\n"
+         "    for i in range(H_out):\n"
+         "        for j in range(W_out):\n"
+         "            rows[:, i, j] = x[:, s * i:s * i + f_h, s * j:s * j + f_w, :].reshape(N, -1)\n"
+         "    return rows.reshape(N * H_out * W_out, f_h * f_w * C)\n"),
     ],
     "lab4": [
         ("stride defaults to 1", True,
@@ -275,7 +282,7 @@ MUTANTS = {
 
 
 def solution_path(lab):
-    return find_lab(lab, LABS_ROOT) / "solution.py"
+    return find_lab(lab, LABS_ROOT).solution
 
 
 def mutate(source, mutant):
@@ -309,10 +316,9 @@ def write_mutants(lab, folder):
 def grade_files(lab, files, folder):
     """Grade several trusted files of lab ``lab`` in one pytest process, hidden tests
     included; return ``({path: points}, full points, CPU seconds of the run)``."""
-    lab_dir = find_lab(lab, LABS_ROOT)
+    lab = find_lab(lab, LABS_ROOT)
     report = Path(folder) / "report.json"
-    command = runner.pytest_command([p.resolve() for p in test_paths(lab_dir)], [str(f) for f in files],
-                                    report)
+    command = runner.pytest_command(lab.test_files(), [str(f) for f in files], report)
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(Path(folder) / ".hypothesis")}
     before = os.times()
     subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=1200,
@@ -322,7 +328,7 @@ def grade_files(lab, files, folder):
     if not report.is_file():
         raise RuntimeError(f"grading {lab}'s mutants wrote no report")
     tests = json.loads(report.read_text())["tests"]
-    full = sum(t["points"] for t in runner.lab_tests(lab_dir.name))
+    full = sum(t["points"] for t in runner.lab_tests(lab))
     points = {}
     for path in files:
         mine = [t for t in tests if Path(t.get("lab_file", "")).resolve() == Path(path).resolve()]

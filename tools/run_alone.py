@@ -4,7 +4,7 @@
 (what Binder installs: TensorFlow, Keras, NumPy, matplotlib, ipywidgets, the kernel and the
 labs' test tools; no MyST-NB, no jupyter-book) and runs this script with it::
 
-    _build/reader-venv/bin/python tests/run_alone.py --jobs 2 chapters/*.ipynb labs/*/*.ipynb
+    _build/reader-venv/bin/python tools/run_alone.py --jobs 2 chapters/*.ipynb labs/*/*.ipynb
 
 It first proves the set-up cell's install: it uninstalls the course package, so the
 environment has only what Colab has, and runs a set-up cell alone in a fresh kernel in an

@@ -23,13 +23,14 @@ students' files are graded one process each, by :mod:`cnn_course.grading.runner`
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from .lab import Lab
 from .runner import load_module
-from .starters import lab_module_name
 
 # TensorFlow's first call is slow, and a student's code may be slower still: no deadlines.
 # Derandomized and without a database: every student gets the same examples, so the same file
@@ -42,6 +43,7 @@ settings.load_profile("course")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+LAB_TEST_FILE = re.compile(r"test_lab\d+(_hidden)?\.py")
 REASON_LENGTH = 160  # characters of a failure's first line kept as its reason
 _results_key = pytest.StashKey[list]()
 _points_key = pytest.StashKey[float]()
@@ -81,7 +83,9 @@ def pytest_generate_tests(metafunc):
 
 
 def _is_lab_test(item):
-    return "lab" in getattr(item, "fixturenames", ())
+    """A lab's graded test: in a lab's test file (``test_labN.py``, ``test_labN_hidden.py``),
+    taking the ``lab`` fixture."""
+    return LAB_TEST_FILE.fullmatch(item.path.name) is not None and "lab" in getattr(item, "fixturenames", ())
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: a case's share never depends on them
@@ -97,7 +101,7 @@ def pytest_collection_modifyitems(config, items):
     limit = config.getoption("--lab-timeout")
     if limit is not None:
         for item in filter(_is_lab_test, items):
-            item.add_marker(pytest.mark.timeout(limit))  # the item's own mark wins
+            item.add_marker(pytest.mark.timeout(limit), append=False)  # before, so closer than any other
 
 
 def _function_key(item):
@@ -116,10 +120,16 @@ def _skill(item):
     return marker.args[0] if marker else ""
 
 
+def _timeout(item):
+    """The seconds the test may take (pytest-timeout's mark closest to it), or None."""
+    marker = item.get_closest_marker("timeout")
+    return marker.args[0] if marker and marker.args else None
+
+
 def _entry(item):
     """What the reports say of a lab test before it runs."""
     entry = {"test": item.nodeid, "points": _points(item), "skill": _skill(item),
-             "hidden": item.get_closest_marker("hidden") is not None}
+             "hidden": item.get_closest_marker("hidden") is not None, "timeout": _timeout(item)}
     params = getattr(item, "callspec", None)
     if params is not None and "lab" in params.params:
         entry["lab_file"] = params.params["lab"]
@@ -151,28 +161,32 @@ class BrokenModule:
 _loaded = {}
 
 
-def _lab_dir(item_or_request):
-    """The lab folder a test module sits in: its tests and its solution are there."""
-    return Path(item_or_request.module.__file__).resolve().parent
+def _lab(item_or_request):
+    """The lab whose tests the test module is (found from the folder's files, whatever its name)."""
+    folder = Path(item_or_request.module.__file__).resolve().parent
+    if folder not in _labs:
+        _labs[folder] = Lab.at(folder)
+    return _labs[folder]
+
+
+_labs = {}
 
 
 @pytest.fixture
 def lab(request):
     """The module under test: the lab's solution, or the file given by ``--lab-file``."""
-    lab_dir = _lab_dir(request)
+    this = _lab(request)
     files = _lab_files(request.config)
     path = getattr(request, "param", None) or (files[0] if files else None)
     if path is None:
         # the instructor's repository grades its solution; a students' copy (a release) the starter
-        path = lab_dir / "solution.py"
+        path = this.solution or this.starter
         if not path.is_file():
-            path = lab_dir / f"{lab_module_name(lab_dir)}.py"
-        if not path.is_file():
-            pytest.fail(f"neither solution.py nor {path.name} in {lab_dir}: give the file to grade with --lab-file")
+            pytest.fail(f"neither solution.py nor {path.name} in {this.folder}: give the file to grade with --lab-file")
     path = Path(path).resolve()
     if path not in _loaded:
         try:
-            _loaded[path] = load_module(path, lab_module_name(lab_dir))
+            _loaded[path] = load_module(path, this.module)
         except BaseException as error:  # a syntax error, sys.exit, even KeyboardInterrupt: grade, don't stop
             _loaded[path] = BrokenModule(path, error)
     return _loaded[path]
@@ -203,7 +217,7 @@ def pytest_runtest_makereport(item, call):
             if failed and previous[0]["passed"]:
                 previous[0].update(passed=False, reason=_reason(report))
         else:
-            results.append({"lab": _lab_dir(item).name, **_entry(item),
+            results.append({"lab": _lab(item).name, **_entry(item),
                             "passed": report.passed and report.when == "call",
                             "reason": _reason(report) if failed else ""})
 

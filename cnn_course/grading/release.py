@@ -24,7 +24,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from .starters import find_lab, hidden_test_path, lab_dirs, lab_module_name, starter_path, test_path
+from .starters import all_labs, find_lab
 
 # The students' copy installs the course package from its repository, with the graded tests'
 # own dependencies; TensorFlow is listed for a machine that does not have it (Colab does).
@@ -91,40 +91,38 @@ mkdir -p "$ROOT/results"
 def release(lab, out):
     """Write lab ``lab``'s students' copy (a folder and a zip) and its Gradescope autograder zip
     under ``out``; return the paths ``(folder, zip, autograder zip)``."""
-    lab_dir = find_lab(lab)
+    lab = find_lab(lab)
     out = Path(out)
-    folder = out / lab_dir.name
+    folder = out / lab.name
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    module = lab_module_name(lab_dir)
-    notebook = lab_dir / f"{lab_dir.name}.ipynb"
 
-    shutil.copyfile(starter_path(lab_dir), folder / starter_path(lab_dir).name)
-    shutil.copyfile(test_path(lab_dir), folder / test_path(lab_dir).name)
-    (folder / notebook.name).write_text(without_outputs(notebook.read_text()))
-    (folder / "conftest.py").write_text(CONFTEST.format(module=module))
+    shutil.copyfile(lab.starter, folder / lab.starter.name)
+    shutil.copyfile(lab.public_tests, folder / lab.public_tests.name)
+    (folder / lab.notebook.name).write_text(without_outputs(lab.notebook.read_text()))
+    (folder / "conftest.py").write_text(CONFTEST.format(module=lab.module))
     (folder / "requirements.txt").write_text(REQUIREMENTS)
-    title = next(cell["source"][0].lstrip("# ").strip() for cell in json.loads(notebook.read_text())["cells"]
+    title = next(cell["source"][0].lstrip("# ").strip() for cell in json.loads(lab.notebook.read_text())["cells"]
                  if cell["cell_type"] == "markdown" and cell["source"][0].startswith("# "))
-    (folder / "README.md").write_text(STUDENT_README.format(title=title, module=module, notebook=notebook.name))
-    archive = _zip(folder, out / f"{lab_dir.name}.zip", prefix=lab_dir.name)
+    (folder / "README.md").write_text(STUDENT_README.format(title=title, module=lab.module,
+                                                            notebook=lab.notebook.name))
+    archive = _zip(folder, out / f"{lab.name}.zip", prefix=lab.name)
 
-    autograder = out / "gradescope" / f"{lab_dir.name}_autograder.zip"
+    autograder = out / "gradescope" / f"{lab.name}_autograder.zip"
     autograder.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(autograder, "w", zipfile.ZIP_DEFLATED) as zipped:
         _add(zipped, "setup.sh", SETUP_SH, executable=True)
-        _add(zipped, "run_autograder", RUN_AUTOGRADER.format(module=module, lab=lab_dir.name), executable=True)
+        _add(zipped, "run_autograder", RUN_AUTOGRADER.format(module=lab.module, lab=lab.name), executable=True)
         _add(zipped, "requirements.txt", REQUIREMENTS)
-        tests = [test_path(lab_dir)] + ([hidden_test_path(lab_dir)] if hidden_test_path(lab_dir).is_file() else [])
-        for path in [starter_path(lab_dir), *tests]:  # the lab folder: its name says which lab
-            _add(zipped, f"{lab_dir.name}/{path.name}", path.read_text())
+        for path in [lab.starter, *lab.test_files()]:  # the lab folder: its tests say which lab
+            _add(zipped, f"{lab.name}/{path.name}", path.read_text())
     return folder, archive, autograder
 
 
 def release_all(out):
     """:func:`release` for every lab."""
-    return [release(lab_dir.name, out) for lab_dir in lab_dirs()]
+    return [release(lab, out) for lab in all_labs()]
 
 
 def without_outputs(notebook_text):

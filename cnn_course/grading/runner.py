@@ -2,7 +2,8 @@
 and the one loader that imports a lab's file by path (:func:`load_module`).
 
 Every grading path goes through :func:`run_lab_tests`: a student's ``run_tests`` call in a
-notebook, the instructor's ``grade`` command, and the course's own tests. Each file is graded
+notebook, the instructor's ``grade`` command (:mod:`cnn_course.grading.batch`), and the
+course's own tests. Results are :mod:`cnn_course.grading.results`. Each file is graded
 in its own process, started in a fresh temporary folder holding a copy of the file alone
 (the original is only read), with limits (:class:`Limits`): wall-clock time for the whole
 run (the process group is killed), CPU time, address space, file size, and only the end of
@@ -22,7 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 try:
@@ -30,7 +31,8 @@ try:
 except ImportError:  # Windows: the wall-clock limit only
     resource = None
 
-from .starters import find_lab, lab_module_name, test_paths
+from .results import LabResult, TestResult
+from .starters import find_lab
 
 PLUGIN = "cnn_course.grading.plugin"
 OUTPUT_TAIL = 3000  # characters of pytest's output kept for when the tests could not run
@@ -67,63 +69,6 @@ class Limits:
             resource.setrlimit(which, (soft, new_hard))
 
 
-@dataclass
-class TestResult:
-    """One graded test: its name (``test_pad[0]``), points (its share of its function's),
-    outcome and, if failed, why; the skill it grades, and whether it is a hidden test."""
-
-    name: str
-    points: float
-    passed: bool
-    reason: str = ""
-    skill: str = ""
-    hidden: bool = False
-
-    __test__ = False  # not a test class, for pytest
-
-
-@dataclass
-class LabResult:
-    """What :func:`run_lab_tests` returns: every test's result, and the points they add up to.
-
-    ``tests`` always holds every one of the lab's tests (those that never ran failed, with
-    the run's reason). ``reason`` is empty when the run completed, else why it did not
-    ("killed by signal 9 (SIGKILL)", "exceeded the wall-clock limit of 300 s", ...).
-    ``output`` keeps the end of pytest's output, to explain a run in which no test ran.
-    """
-
-    lab: str
-    lab_file: str
-    tests: list = field(default_factory=list)
-    output: str = ""
-    reason: str = ""
-
-    @property
-    def points(self):
-        """Points earned: the sum over the passed tests (to 2 decimals: cases share points)."""
-        return round(sum(t.points for t in self.tests if t.passed), 2)
-
-    @property
-    def max_points(self):
-        """Points available: the sum over every test."""
-        return round(sum(t.points for t in self.tests), 2)
-
-    @property
-    def passed(self):
-        """How many tests passed."""
-        return sum(t.passed for t in self.tests)
-
-    @property
-    def failed(self):
-        """How many tests failed."""
-        return len(self.tests) - self.passed
-
-    def summary(self):
-        """The points line: ``"lab1: 12/21 points, 10 of 25 tests passed"``."""
-        return (f"{self.lab}: {self.points:g}/{self.max_points:g} points, "
-                f"{self.passed} of {len(self.tests)} tests passed")
-
-
 def pytest_command(test_files, lab_file=None, report=None, timeout=None, extra=()):
     """The one pytest command line that grades: ``python -m pytest TEST_FILES -p PLUGIN ...``.
     ``lab_file`` is a path, or a list of trusted files graded in one process."""
@@ -141,11 +86,13 @@ def pytest_command(test_files, lab_file=None, report=None, timeout=None, extra=(
 
 
 def lab_tests(lab, extra=(), hidden=True):
-    """Every graded test of lab ``lab`` (selected by ``extra``, e.g. ``["-k", "pad"]``; the hidden
-    ones too unless ``hidden`` is false) with its points, skill and visibility:
-    ``[{"test": node id, "points", "skill", "hidden"}, ...]``, collected in a separate process
-    that runs no student code, and cached. Raises ``RuntimeError`` if they cannot be collected."""
-    files = tuple(str(path.resolve()) for path in test_paths(find_lab(lab), hidden))
+    """Every graded test of ``lab`` (a :class:`~cnn_course.grading.lab.Lab`, or anything
+    :func:`~cnn_course.grading.starters.find_lab` takes), selected by ``extra`` (e.g.
+    ``["-k", "pad"]``), the hidden ones too unless ``hidden`` is false, with its points, skill
+    and visibility: ``[{"test": node id, "points", "skill", "hidden"}, ...]``, collected in a
+    separate process that runs no student code, and cached. Raises ``RuntimeError`` if they
+    cannot be collected."""
+    files = tuple(str(path.resolve()) for path in find_lab(lab).test_files(hidden))
     return _collect(files, tuple(Path(f).stat().st_mtime for f in files), tuple(extra))
 
 
@@ -163,22 +110,24 @@ def _collect(test_files, mtimes, extra):
 
 
 def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None, hidden=True):
-    """Run lab ``lab``'s graded tests against ``lab_file`` (default: its solution) in a subprocess.
+    """Run ``lab``'s graded tests against ``lab_file`` (default: its solution) in a subprocess.
 
-    ``lab`` is ``"lab2"``, ``"2"`` or ``"lab2_conv_forward"``; ``timeout`` overrides every
+    ``lab`` is a :class:`~cnn_course.grading.lab.Lab`, or what
+    :func:`~cnn_course.grading.starters.find_lab` takes (``"lab2"``, ``"2"``,
+    ``"lab2_conv_forward"``, a lab's folder); ``timeout`` overrides every
     test's time limit (seconds); ``extra`` adds pytest arguments (``["-k", "pad"]``);
     ``limits`` is a :class:`Limits` (default ``Limits()``); ``hidden=False`` leaves out the
     hidden tests (a student's own run). The file is copied alone, as
     ``labN.py``, into a fresh temporary folder, the run's working directory.
     Returns a :class:`LabResult`. Raises ``ValueError`` for an unknown lab or a missing file.
     """
-    lab_dir = find_lab(lab)
+    lab = find_lab(lab)
     limits = limits or Limits()
     if lab_file is not None:
         lab_file = Path(lab_file).resolve()
         if not lab_file.is_file():
             raise ValueError(f"lab_file must be an existing Python file; got {str(lab_file)!r}")
-    expected = lab_tests(lab_dir.name, extra, hidden)  # before any student code runs
+    expected = lab_tests(lab, extra, hidden)  # before any student code runs
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         tmp = Path(tmp)
         work, private = tmp / "work", tmp / "run"
@@ -187,17 +136,16 @@ def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None, hidde
         (tmp / "tmp").mkdir()
         copy = None
         if lab_file is not None:
-            copy = work / f"{lab_module_name(lab_dir)}.py"
+            copy = work / lab.starter.name
             shutil.copyfile(lab_file, copy)
         report = private / "report.json"
         # hypothesis keeps a cache in .hypothesis/: in the temporary folder, not the student's
         env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "tmp" / ".hypothesis"),
                "TMPDIR": str(tmp / "tmp")}
-        command = pytest_command([p.resolve() for p in test_paths(lab_dir, hidden)], copy, report,
-                                 timeout, extra)
+        command = pytest_command(lab.test_files(hidden), copy, report, timeout, extra)
         returncode, timed_out, cpu, output = _run_limited(command, work, env, limits, private)
         reported = json.loads(report.read_text())["tests"] if report.is_file() else []
-    return _result(lab_dir, lab_file, expected, reported, returncode, timed_out, cpu, output, limits)
+    return _result(lab, lab_file, expected, reported, returncode, timed_out, cpu, output, limits)
 
 
 def _run_limited(command, cwd, env, limits, private):
@@ -268,7 +216,7 @@ def _run_reason(returncode, timed_out, cpu, output, limits, complete):
     return f"the test run ended with exit code {returncode} before the tests finished"
 
 
-def _result(lab_dir, lab_file, expected, reported, returncode, timed_out, cpu, output, limits):
+def _result(lab, lab_file, expected, reported, returncode, timed_out, cpu, output, limits):
     by_id = {t["test"]: t for t in reported}
     complete = all(t["test"] in by_id for t in expected)
     failures = output + "".join(t.get("reason", "") for t in reported if not t.get("passed"))
@@ -278,16 +226,13 @@ def _result(lab_dir, lab_file, expected, reported, returncode, timed_out, cpu, o
     tests = []
     for want in expected:
         got = by_id.get(want["test"])
-        name = want["test"].split("::", 1)[-1]
-        about = {"skill": want.get("skill", ""), "hidden": want.get("hidden", False)}
         if got is None:
-            tests.append(TestResult(name, want["points"], False, f"did not run: {reason or 'no result'}", **about))
+            tests.append(TestResult.expected(want, reason=f"did not run: {reason or 'no result'}"))
         else:
             passed = bool(got.get("passed"))
-            tests.append(TestResult(name, want["points"], passed,
-                                    "" if passed else (got.get("reason") or reason or "failed"), **about))
-    return LabResult(lab=lab_module_name(lab_dir), lab_file=str(lab_file or lab_dir / "solution.py"),
-                     tests=tests, output=output[-OUTPUT_TAIL:], reason=reason)
+            tests.append(TestResult.expected(want, passed, "" if passed else (got.get("reason") or reason or "failed")))
+    return LabResult(lab=lab.module, lab_file=str(lab_file or lab.solution), tests=tests,
+                     output=output[-OUTPUT_TAIL:], reason=reason)
 
 
 def load_module(path, name):

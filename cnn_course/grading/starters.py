@@ -1,7 +1,8 @@
 """Where the labs are, and each lab's starter generated from its solution.
 
-A lab is a folder ``labN_topic/`` (in the repository, under ``labs/``). The instructor
-writes ``solution.py`` with every piece of work for the student fenced by marker lines::
+A lab is a folder (a :class:`~cnn_course.grading.lab.Lab`; in the repository,
+``labs/labN_topic/``). The instructor writes ``solution.py`` with every piece of work for the
+student fenced by marker lines::
 
     def normalize(images):
         \"\"\"Docstring the student keeps.\"\"\"
@@ -18,8 +19,10 @@ The installed package carries every lab folder without its solution, as
 on Colab or Binder can fetch its starter and run its tests.
 """
 
-import re
+import os
 from pathlib import Path
+
+from .lab import PUBLIC_TESTS, Lab
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
@@ -27,7 +30,6 @@ HEADER = (
     '# Lab starter: generated from solution.py by `python -m cnn_course.labs generate`.\n'
     '# Write your code where it says "YOUR CODE HERE"; keep the function names and signatures.\n'
 )
-LAB_FOLDER = re.compile(r"(lab\d+)_\w+")
 
 
 def make_starter(solution_source):
@@ -64,66 +66,38 @@ def labs_root():
     return in_wheel if in_wheel.is_dir() else Path(__file__).resolve().parents[2] / "labs"
 
 
-def lab_dirs(root=None):
-    """Every lab folder (``labN_topic``) under ``root`` (default :func:`labs_root`), sorted."""
+def all_labs(root=None):
+    """Every lab under ``root`` (default :func:`labs_root`): each sub-folder holding a lab's tests,
+    as a :class:`~cnn_course.grading.lab.Lab`, in the order of their modules (lab1, lab2, ...)."""
     root = labs_root() if root is None else Path(root)
-    return sorted(path for path in root.iterdir() if path.is_dir() and LAB_FOLDER.fullmatch(path.name))
+    labs = [Lab.at(path) for path in root.iterdir()
+            if path.is_dir() and any(PUBLIC_TESTS.fullmatch(f.name) for f in path.iterdir())]
+    return sorted(labs, key=lambda lab: int(lab.module[3:]))
 
 
-def lab_module_name(lab_dir):
-    """``labs/lab1_pixels`` -> ``"lab1"``: the starter's module name."""
-    match = LAB_FOLDER.fullmatch(Path(lab_dir).name)
-    if match is None:
-        raise ValueError(f"lab_dir must be a folder named like 'lab1_pixels'; got {Path(lab_dir).name!r}")
-    return match.group(1)
-
-
-def starter_path(lab_dir):
-    """``labs/lab1_pixels`` -> ``labs/lab1_pixels/lab1.py``."""
-    return Path(lab_dir) / f"{lab_module_name(lab_dir)}.py"
-
-
-def test_path(lab_dir):
-    """``labs/lab1_pixels`` -> ``labs/lab1_pixels/test_lab1.py``: the lab's graded tests."""
-    return Path(lab_dir) / f"test_{lab_module_name(lab_dir)}.py"
-
-
-def hidden_test_path(lab_dir):
-    """``labs/lab1_pixels`` -> ``labs/lab1_pixels/test_lab1_hidden.py``: tests that grade but
-    are not released to students (each marked ``@pytest.mark.hidden``)."""
-    return Path(lab_dir) / f"test_{lab_module_name(lab_dir)}_hidden.py"
-
-
-def test_paths(lab_dir, hidden=True):
-    """The lab's graded test files: the public ones, and the hidden ones if ``hidden`` and any."""
-    paths = [test_path(lab_dir)]
-    if hidden and hidden_test_path(lab_dir).is_file():
-        paths.append(hidden_test_path(lab_dir))
-    return paths
-
-
-test_path.__test__ = hidden_test_path.__test__ = test_paths.__test__ = False  # helpers, not tests
-
-
-def find_lab(name, root=None):
-    """The lab folder for ``name``: ``"lab1"``, ``"1"`` or ``"lab1_pixels"``, or the path of a lab
-    folder anywhere (a Gradescope autograder's copy, holding the tests).
+def find_lab(lab, root=None):
+    """The :class:`~cnn_course.grading.lab.Lab` for ``lab``: a ``Lab`` (returned as it is), the
+    path of a lab's folder (whatever its name: a Gradescope autograder's copy, a renamed
+    students' folder), or a name, ``"lab1"``, ``"1"`` or ``"lab1_pixels"``, of a lab under
+    ``root`` (default :func:`labs_root`).
 
     Raises ``ValueError`` naming the known labs when there is no such lab.
     """
-    if Path(name).is_dir() and LAB_FOLDER.fullmatch(Path(name).resolve().name):
-        return Path(name).resolve()
-    wanted = str(name) if str(name).startswith("lab") else f"lab{name}"
-    folders = lab_dirs(root)
-    for lab_dir in folders:
-        if wanted in (lab_dir.name, lab_module_name(lab_dir)):
-            return lab_dir
-    known = ", ".join(lab_module_name(d) for d in folders)
-    raise ValueError(f"lab must be one of {known}; got {name!r}")
+    if isinstance(lab, Lab):
+        return lab
+    if isinstance(lab, Path) or any(separator in str(lab) for separator in ("/", os.sep)):
+        return Lab.at(lab)
+    wanted = str(lab) if str(lab).startswith("lab") else f"lab{lab}"
+    known = all_labs(root)
+    for candidate in known:
+        if wanted in (candidate.name, candidate.module):
+            return candidate
+    if str(lab) and Path(lab).is_dir():  # a folder in the working directory, named anything
+        return Lab.at(lab)
+    raise ValueError(f"lab must be one of {', '.join(c.module for c in known)}; got {lab!r}")
 
 
 def stale_starters(root=None):
     """The starters whose committed text differs from what :func:`make_starter` generates."""
-    return [starter_path(d) for d in lab_dirs(root)
-            if not starter_path(d).is_file()
-            or starter_path(d).read_text() != make_starter((d / "solution.py").read_text())]
+    return [lab.starter for lab in all_labs(root)
+            if not lab.starter.is_file() or lab.starter.read_text() != make_starter(lab.solution.read_text())]

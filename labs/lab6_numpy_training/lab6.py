@@ -35,7 +35,7 @@ Given (not for you to write): the convolution and pooling layers. When a ``lab3.
 ``lab4.py`` (yours, from labs 3 and 4) sit in the working directory and give the right
 answer on a small test input, this file uses their ``conv2d``, ``conv2d_backward``,
 ``max_pool2d`` and ``max_pool2d_backward``; otherwise it uses the course's reference
-layers, ``cnn_course.layers``. ``LAYERS_USED`` says which, and it is printed on import.
+layers, ``cnn_course.layers``. ``LAYERS_USED`` says which (the notebook prints it).
 The graded tests copy this file alone into an empty folder, so they always use the
 reference layers: your grade here never depends on labs 3 and 4.
 
@@ -44,105 +44,23 @@ with a message that names the argument, says what was given and what was expecte
 ``cnn_course.checks``). Check your work in ``lab6_numpy_training.ipynb``.
 """
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 
 from cnn_course.checks import check_dtype, check_rank, describe
-from cnn_course.layers import conv2d as _conv2d
-from cnn_course.layers import conv2d_backward as _conv2d_backward
+from cnn_course.lab_layers import choose_layers
 from cnn_course.layers import glorot_uniform
-from cnn_course.layers import max_pool2d as _max_pool2d
-from cnn_course.layers import max_pool2d_backward as _max_pool2d_backward
 
 PARAM_NAMES = ("conv1_w", "conv1_b", "conv2_w", "conv2_b", "conv3_w", "conv3_b",
                "dense1_w", "dense1_b", "dense2_w", "dense2_b")
-# The course's reference layers (cnn_course.layers), used when yours are not there or not working.
-REFERENCE = {"conv2d": _conv2d, "conv2d_backward": _conv2d_backward, "max_pool2d": _max_pool2d,
-             "max_pool2d_backward": _max_pool2d_backward}
 CONVS = ("conv1", "conv2", "conv3")
 DENSES = ("dense1", "dense2")
 
 
 # ---------------------------------------------------------------- given: the layers of labs 3 and 4
 
-def _student_module(filename, folder):
-    """Import ``folder/filename`` under a private name; ``(module, None)`` or ``(None, why not)``."""
-    path = Path(folder) / filename
-    if not path.is_file():
-        return None, f"no {filename} in the working directory"
-    name = f"_lab6_uses_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except (Exception, SystemExit) as error:
-        sys.modules.pop(name, None)
-        return None, f"{filename} could not be imported ({type(error).__name__}: {error})"
-    return module, None
-
-
-def _agrees(ours, expected):
-    ours = np.asarray(ours)
-    return ours.shape == expected.shape and np.allclose(ours, expected, rtol=1e-4, atol=1e-5)
-
-
-def _conv_works(module):
-    """None if ``module``'s conv2d and conv2d_backward match the reference on a small input."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 5, 5, 2)).astype(np.float32)
-    w = rng.standard_normal((3, 3, 2, 3)).astype(np.float32)
-    b = rng.standard_normal(3).astype(np.float32)
-    dy = rng.standard_normal((2, 3, 3, 3)).astype(np.float32)
-    if not _agrees(module.conv2d(x, w, b), REFERENCE["conv2d"](x, w, b)):
-        return "its conv2d gives a wrong result on a small test input"
-    grads = module.conv2d_backward(dy, x, w)
-    expected = REFERENCE["conv2d_backward"](dy, x, w)
-    if len(grads) != len(expected):
-        return f"its conv2d_backward returns {len(grads)} arrays, not the 3 gradients (dx, dw, db)"
-    if not all(_agrees(g, r) for g, r in zip(grads, expected, strict=True)):
-        return "its conv2d_backward gives a wrong result on a small test input"
-    return None
-
-
-def _pool_works(module):
-    """None if ``module``'s max_pool2d and max_pool2d_backward match the reference on a small input."""
-    x = np.random.default_rng(1).permutation(50).reshape(1, 5, 5, 2).astype(np.float32)  # no ties
-    dy = np.random.default_rng(2).standard_normal((1, 2, 2, 2)).astype(np.float32)
-    y, cache = module.max_pool2d(x, 2)
-    ref_y, ref_cache = REFERENCE["max_pool2d"](x, 2)
-    if not _agrees(y, ref_y):
-        return "its max_pool2d gives a wrong result on a small test input"
-    if not _agrees(module.max_pool2d_backward(dy, cache), REFERENCE["max_pool2d_backward"](dy, ref_cache)):
-        return "its max_pool2d_backward gives a wrong result on a small test input"
-    return None
-
-
-def _choose(filename, names, works, folder="."):
-    """The functions ``names`` from ``folder/filename`` if they work, else the reference's;
-    and a line saying which, and why."""
-    module, problem = _student_module(filename, folder)
-    if module is not None:
-        try:
-            problem = works(module)
-        except NotImplementedError:
-            problem = f"{filename} is not finished (NotImplementedError)"
-        except Exception as error:  # the student's bug: fall back, and say what it was
-            problem = f"{filename} raised {type(error).__name__}: {error}"
-    listed = " and ".join(names)
-    if problem is None:
-        return [getattr(module, n) for n in names], f"{listed}: yours, from {filename}"
-    return [REFERENCE[n] for n in names], f"{listed}: the course's reference ({problem})"
-
-
-(conv2d, conv2d_backward), _CONV_LINE = _choose("lab3.py", ("conv2d", "conv2d_backward"), _conv_works)
-(max_pool2d, max_pool2d_backward), _POOL_LINE = _choose(
-    "lab4.py", ("max_pool2d", "max_pool2d_backward"), _pool_works)
-LAYERS_USED = f"lab6 uses\n- {_CONV_LINE}\n- {_POOL_LINE}"
-print(LAYERS_USED)
+# Yours from lab3.py and lab4.py in the working directory when they work, else the course's
+# reference layers; LAYERS_USED says which, and why (cnn_course.lab_layers.choose_layers).
+conv2d, conv2d_backward, max_pool2d, max_pool2d_backward, LAYERS_USED = choose_layers()
 
 
 # ---------------------------------------------------------------- given: parameters

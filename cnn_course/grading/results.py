@@ -1,0 +1,139 @@
+"""What grading produces, and the forms it is written in.
+
+:class:`TestResult` is one graded test; :class:`LabResult` one file's run of a lab's tests
+(every test, those that never ran failed with why). Each writes itself:
+:meth:`LabResult.to_csv_row` (a row of the class's CSV: the points, then one column per
+skill), :meth:`LabResult.to_json` (every test, with why it failed) and
+:meth:`LabResult.to_gradescope` (Gradescope's ``results.json``,
+https://gradescope-autograders.readthedocs.io/en/latest/specs/).
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+CSV_FIELDS = ["student", "submission", "points", "max_points", "passed", "failed", "reason"]
+
+
+def number(points):
+    """Points as a spreadsheet reads them: ``30`` for 30.0, ``12.5`` for 12.5, two decimals at most."""
+    points = round(float(points), 2)
+    return int(points) if points.is_integer() else points
+
+
+@dataclass
+class TestResult:
+    """One graded test: its name (``test_pad[0]``), points (its share of its function's),
+    outcome and, if failed, why; the skill it grades, and whether it is a hidden test."""
+
+    name: str
+    points: float
+    passed: bool
+    reason: str = ""
+    skill: str = ""
+    hidden: bool = False
+
+    __test__ = False  # not a test class, for pytest
+
+    @classmethod
+    def expected(cls, entry, passed=False, reason=""):
+        """A result for ``entry``, one of the collected tests (``{"test", "points", "skill", "hidden"}``)."""
+        return cls(entry["test"].split("::", 1)[-1], entry["points"], passed, reason,
+                   entry.get("skill", ""), entry.get("hidden", False))
+
+
+@dataclass
+class LabResult:
+    """One file's graded run: every test's result, and the points they add up to.
+
+    ``tests`` always holds every one of the lab's tests (those that never ran failed, with
+    the run's reason). ``reason`` is empty when the run completed, else why it did not
+    ("killed by signal 9 (SIGKILL)", "exceeded the wall-clock limit of 300 s", ...).
+    ``output`` keeps the end of pytest's output, to explain a run in which no test ran.
+    """
+
+    lab: str
+    lab_file: str
+    tests: list = field(default_factory=list)
+    output: str = ""
+    reason: str = ""
+
+    @classmethod
+    def not_run(cls, lab, lab_file, expected, reason):
+        """The result of a file that could not be run at all: every expected test failed, with ``reason``."""
+        return cls(lab=str(lab), lab_file=str(lab_file), reason=reason,
+                   tests=[TestResult.expected(entry, reason=reason) for entry in expected])
+
+    @property
+    def points(self):
+        """Points earned: the sum over the passed tests (to 2 decimals: cases share points)."""
+        return round(sum(t.points for t in self.tests if t.passed), 2)
+
+    @property
+    def max_points(self):
+        """Points available: the sum over every test."""
+        return round(sum(t.points for t in self.tests), 2)
+
+    @property
+    def passed(self):
+        """How many tests passed."""
+        return sum(t.passed for t in self.tests)
+
+    @property
+    def failed(self):
+        """How many tests failed."""
+        return len(self.tests) - self.passed
+
+    def skills(self):
+        """``{skill: (points earned, points available)}``, in the order the tests come."""
+        totals = {}
+        for test in self.tests:
+            earned, available = totals.get(test.skill, (0.0, 0.0))
+            totals[test.skill] = (earned + (test.points if test.passed else 0), available + test.points)
+        return {skill: (round(earned, 2), round(available, 2)) for skill, (earned, available) in totals.items()}
+
+    def summary(self):
+        """The points line: ``"lab1: 12/21 points, 10 of 25 tests passed"``."""
+        return (f"{self.lab}: {self.points:g}/{self.max_points:g} points, "
+                f"{self.passed} of {len(self.tests)} tests passed")
+
+    def to_csv_row(self, student):
+        """This result as a row of the class's CSV (:data:`CSV_FIELDS`, then a column per skill,
+        its points earned), points as plain numbers."""
+        row = {"student": student, "submission": self.lab_file, "points": number(self.points),
+               "max_points": number(self.max_points), "passed": self.passed, "failed": self.failed,
+               "reason": self.reason}
+        row.update({skill_column(skill): number(earned) for skill, (earned, _) in self.skills().items()})
+        return row
+
+    def to_json(self):
+        """Every test's result (``name, points, passed, reason, skill, hidden``), as JSON-ready dicts."""
+        return [asdict(test) for test in self.tests]
+
+    def to_gradescope(self):
+        """Gradescope's ``results.json`` document: every test with its points, its reason when it
+        failed, and its visibility (hidden tests shown once grades are published)."""
+        tests = [{"name": test.name + (f" [{test.skill}]" if test.skill else ""),
+                  "score": number(test.points if test.passed else 0),
+                  "max_score": number(test.points),
+                  "output": test.reason,
+                  "visibility": "after_published" if test.hidden else "visible"}
+                 for test in self.tests]
+        document = {"score": number(self.points), "tests": tests, "visibility": "visible",
+                    "stdout_visibility": "hidden"}
+        if self.reason:  # the run did not complete: say why at the top, where the student looks first
+            document["output"] = f"The graded run did not complete: {self.reason}."
+        return document
+
+
+def skill_column(skill):
+    """The CSV column of a skill's points: ``"skill: input validation"``."""
+    return f"skill: {skill or 'other'}"
+
+
+def write_json(document, path):
+    """Write ``document`` as indented JSON to ``path``, creating its folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2))
+    return path
