@@ -1,6 +1,7 @@
 """The lab machinery: starters are generated from solutions, solutions earn every point,
 starters earn none, and grading survives whatever a student's file does."""
 
+import csv
 import functools
 import subprocess
 import sys
@@ -200,8 +201,19 @@ def test_grade_command_writes_csv(tmp_path):
     by_name = {Path(r["submission"]).name: r for r in rows}
     assert by_name["alice.py"]["points"] == by_name["alice.py"]["max_points"] > 0
     assert by_name["bob.py"]["points"] == 0
-    assert (tmp_path / "grades.csv").read_text().startswith("student,submission,points,max_points")
     assert by_name["alice.py"]["student"] == "alice" and by_name["alice.py"]["reason"] == ""
+    with (tmp_path / "grades.csv").open() as handle:
+        written = {row["student"]: row for row in csv.DictReader(handle)}
+    skills = {t["skill"] for t in runner.lab_tests("lab1")}
+    header = list(written["alice"])
+    assert header[:7] == ["student", "submission", "points", "max_points", "passed", "failed", "reason"]
+    assert header[7:] == [f"skill: {s}" for s in dict.fromkeys(t["skill"] for t in runner.lab_tests("lab1"))]
+    assert len(header[7:]) == len(skills)
+    # numbers a spreadsheet sums: "30", not "30.0"; a skill's points add up to the total
+    total = round(sum(t["points"] for t in runner.lab_tests("lab1")), 2)
+    assert total == int(total) and written["alice"]["points"] == written["alice"]["max_points"] == f"{total:g}"
+    assert sum(float(written["alice"][column]) for column in header[7:]) == pytest.approx(total)
+    assert written["bob"]["points"] == "0" and all(written["bob"][column] == "0" for column in header[7:])
 
 
 def test_notebook_check_reports_without_raising(capsys):
