@@ -27,14 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .grading.batch import FORMATS, grade, submissions_in
+from .grading.batch import FORMATS, NOT_GRADED, find_submissions, grade, submissions_in
 from .grading.release import release, release_all
 from .grading.results import LabResult, TestResult
 from .grading.runner import Limits, run_lab_tests
 from .grading.starters import all_labs, find_lab, make_starter, stale_starters
 
-__all__ = ["check", "fetch_starter", "run_tests", "grade", "submissions_in", "release", "release_all",
-           "make_starter", "all_labs", "find_lab", "stale_starters", "LabResult", "TestResult", "Limits"]
+__all__ = ["check", "fetch_starter", "run_tests", "grade", "find_submissions", "submissions_in", "release",
+           "release_all", "make_starter", "all_labs", "find_lab", "stale_starters", "LabResult", "TestResult",
+           "Limits"]
 
 
 # ---------------------------------------------------------------- a lab notebook's set-up
@@ -158,7 +159,9 @@ def main(argv=None):
     commands.add_parser("check", help="exit 1 if a committed starter is stale")
     grading = commands.add_parser("grade", help="grade submissions with a lab's tests")
     grading.add_argument("lab", help="lab1, lab2, ... (or the folder name)")
-    grading.add_argument("submissions", nargs="+", help="student .py files or folders of them")
+    grading.add_argument("submissions", nargs="+",
+                         help="a class: a folder (or a zip) with a .py file, a sub-folder or a zip per student "
+                              "(labs/README.md, \"How submissions are found\"); or students' .py files")
     grading.add_argument("--out", help="CSV file for the grades (a JSON of per-test results is written beside it)")
     grading.add_argument("--format", choices=FORMATS, default="csv",
                          help="csv: a row per student (and per-test JSON beside it); gradescope: "
@@ -197,9 +200,12 @@ def main(argv=None):
             print(f"{folder.name}: {folder}/, {archive.name} ({archive.stat().st_size / 1024:.0f} KB), "
                   f"autograder {autograder} ({autograder.stat().st_size / 1024:.0f} KB)")
     else:
-        grade(args.lab, args.submissions, args.out, args.timeout,
-              Limits(wall=args.wall_limit, cpu=args.cpu_limit, memory=args.memory_limit), args.format,
-              jobs=args.jobs)
+        rows = grade(args.lab, args.submissions, args.out, args.timeout,
+                     Limits(wall=args.wall_limit, cpu=args.cpu_limit, memory=args.memory_limit), args.format,
+                     jobs=args.jobs)
+        if args.format == "csv" and not [row for row in rows if not row["reason"].startswith(NOT_GRADED)]:
+            print("nothing was graded: see labs/README.md, \"How submissions are found\"", file=sys.stderr)
+            return 1
     return 0
 
 

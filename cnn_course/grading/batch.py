@@ -7,7 +7,11 @@ JSON (or, for one submission on Gradescope, as its ``results.json``).
 import contextlib
 import csv
 import multiprocessing
+import re
+import tempfile
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -18,31 +22,168 @@ from .starters import find_lab
 FORMATS = ("csv", "gradescope")
 
 
-def submissions_in(lab, submissions):
-    """``(student, file)`` for every submission: a ``.py`` file (the student is its name,
-    ``alice.py`` -> ``alice``; ``alice/lab1.py`` -> ``alice``), or a folder of them, where
-    each student is a file or a folder holding ``labN.py``."""
-    module = find_lab(lab).starter.name
+# ---------------------------------------------------------------- finding the submissions
+
+UNPACKED_LIMIT = 200 * 1024 ** 2  # bytes a zip may unpack to: an upload, not a data set
+NOT_SUBMISSIONS = ("conftest.py",)  # a students' copy's own files, uploaded along with the work
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's submission as found: the file to grade, or None and why not."""
+
+    student: str
+    source: Path  # what was found: a file, a folder or a zip
+    path: Path | None = None  # the labN.py to grade
+    why: str = ""  # why there is nothing to grade
+
+
+def is_lab_file(name, module):
+    """Whether a file's name is the lab's module, ``lab2.py``, as students and LMSs write it:
+    any case (``Lab2.py``), with a copy suffix (``lab2 (1).py``, ``lab2 copy.py``, ``lab2-1.py``)."""
+    copy = r"(\s*\(\d+\)|\s*-?\s*copy(\s*\(?\d+\)?)?|[ _-]\d+)?"
+    return (Path(name).suffix.lower() == ".py"
+            and re.fullmatch(rf"{module}{copy}", Path(name).stem, re.IGNORECASE) is not None)
+
+
+def find_submissions(lab, submissions, unpack_to):
+    """Every student in ``submissions`` (files, folders, zips), each with the file to grade or
+    why there is none. The rules (labs/README.md, "How submissions are found"):
+
+    - a folder given is a class: each ``.py`` file in it is one student, named by the file
+      (``alice.py``); each sub-folder is one student, named by the folder, whose ``labN.py`` is
+      found at any depth (``frank/lab2_conv_forward/lab2.py``), its name matched without regard
+      to case or copy suffixes (``bob/Lab2.py``, ``carol/lab2 (1).py``); each zip is one student,
+      named by the zip, unpacked and searched like a folder;
+    - a zip given is a class, unpacked and read like a folder; a ``.py`` file given is one
+      student, named by the file, or by its folder when the file is ``labN.py``;
+    - ``test_*.py`` and ``conftest.py`` are a students' copy's own files, never a submission;
+    - a notebook (``.ipynb``) is reported, not graded (the lab asks for ``labN.py``), and so is
+      a student with two candidate files (never guessed) or none.
+
+    Zips are unpacked under ``unpack_to``. Returns :class:`Submission` s in the order found.
+    """
+    lab = find_lab(lab)
     found = []
-
-    def add(path):
-        path = Path(path)
-        found.append((path.parent.name if path.name == module else path.stem, path))
-
     for item in map(Path, submissions):
-        if not item.is_dir():
-            add(item)
-            continue
-        for child in sorted(item.iterdir()):
-            if child.is_dir() and (child / module).is_file():
-                add(child / module)
-            elif child.is_file() and child.suffix == ".py":
-                add(child)
+        if item.is_dir():
+            found += _class_folder(lab, item, unpack_to)
+        elif item.suffix.lower() == ".zip":
+            folder, problem = _unpack(item, unpack_to)
+            found += [Submission(item.stem, item, why=problem)] if problem else _class_folder(lab, folder, unpack_to)
+        elif item.suffix.lower() == ".py":
+            student = item.parent.name if is_lab_file(item.name, lab.module) else item.stem
+            found.append(Submission(student, item, item) if item.is_file()
+                         else Submission(student, item, why=f"{item} does not exist"))
+        else:
+            found.append(Submission(item.stem, item, why=_not_python(item.name, lab)))
     return found
 
 
+def find_one(lab, folder, unpack_to):
+    """One student's upload (Gradescope's ``submission/``): their ``labN.py`` found at any depth
+    among whatever they uploaded, as in a class's sub-folder."""
+    return _student_folder(find_lab(lab), Path(folder).name, Path(folder), unpack_to)
+
+
+def _class_folder(lab, folder, unpack_to):
+    found = []
+    for child in sorted(folder.iterdir(), key=lambda path: path.name.lower()):
+        if child.name.startswith((".", "__")):  # .DS_Store, __MACOSX, __pycache__
+            continue
+        if child.is_dir():
+            found.append(_student_folder(lab, child.name, child, unpack_to))
+        elif child.suffix.lower() == ".zip":
+            unpacked, problem = _unpack(child, unpack_to)
+            found.append(Submission(child.stem, child, why=problem) if problem
+                         else _student_folder(lab, child.stem, unpacked, unpack_to, source=child))
+        elif child.suffix.lower() == ".py" and not _copy_file(child.name):
+            found.append(Submission(child.stem, child, child))
+        elif child.suffix.lower() != ".py":
+            found.append(Submission(child.stem, child, why=_not_python(child.name, lab)))
+    return found
+
+
+def _files(folder, prefix=""):
+    """``{shown name: path}`` of every file under ``folder`` but hidden ones (``.git``, ``__MACOSX``)."""
+    return {prefix + str(path.relative_to(folder)): path for path in sorted(folder.rglob("*"))
+            if path.is_file() and not any(part.startswith((".", "__")) for part in path.relative_to(folder).parts)}
+
+
+def _student_folder(lab, student, folder, unpack_to, source=None):
+    """One student's folder (or unpacked zip): their labN.py, found at any depth."""
+    source = source or folder
+    files = _files(folder)
+    for shown, archive in list(files.items()):
+        if archive.suffix.lower() == ".zip":
+            unpacked, problem = _unpack(archive, unpack_to)
+            if problem:
+                return Submission(student, source, why=problem)
+            files.update(_files(unpacked, prefix=f"{shown}/"))
+    candidates = [shown for shown, path in files.items() if is_lab_file(path.name, lab.module)]
+    if len(candidates) == 1:
+        return Submission(student, source, files[candidates[0]])
+    if candidates:
+        return Submission(student, source, why=f"{len(candidates)} candidate files ({', '.join(candidates)}): "
+                                               f"hand in one {lab.starter.name}")
+    notebooks = [shown for shown in files if shown.lower().endswith(".ipynb")]
+    if notebooks:
+        return Submission(student, source, why=_not_python(notebooks[0], lab))
+    listed = ", ".join(list(files)[:5]) + (", ..." if len(files) > 5 else "") or "nothing"
+    return Submission(student, source, why=f"no {lab.starter.name} (found {listed})")
+
+
+def _copy_file(name):
+    """A students' copy's own files: its tests and conftest, never anyone's work."""
+    return name in NOT_SUBMISSIONS or (name.startswith("test_") and name.endswith(".py"))
+
+
+def _not_python(name, lab):
+    if name.lower().endswith(".ipynb"):
+        return (f"a notebook ({name}), not {lab.starter.name}: the lab's work is in {lab.starter.name}, "
+                "hand in that file")
+    return f"not a Python file, a folder or a zip ({name})"
+
+
+def _unpack(archive, unpack_to):
+    """Unpack ``archive`` into a fresh folder under ``unpack_to``: (folder, "") or (None, why not)."""
+    Path(unpack_to).mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix=f"{archive.stem[:40]}-", dir=unpack_to))
+    target.with_name(target.name + ".source").write_text(str(archive))  # for shown()
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            if sum(info.file_size for info in zipped.infolist()) > UNPACKED_LIMIT:
+                return None, f"{archive.name} unpacks to more than {UNPACKED_LIMIT // 1024 ** 2} MB"
+            zipped.extractall(target)  # names with ".." or a leading "/" stay inside target
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        return None, f"{archive.name} could not be unpacked ({type(error).__name__}: {error})"
+    return target, ""
+
+
+def shown(path):
+    """How the instructor knows ``path``: as it is, or, inside an unpacked zip, as
+    ``class.zip/alice/lab1.py`` (the temporary folder it was unpacked into is gone after grading)."""
+    path = Path(path)
+    for folder in path.parents:
+        source = folder.with_name(folder.name + ".source") if folder.name else None
+        if source is not None and source.is_file():
+            return f"{shown(source.read_text())}/{path.relative_to(folder).as_posix()}"
+    return str(path)
+
+
+def submissions_in(lab, submissions, unpack_to=None):
+    """``(student, file)`` for every submission :func:`find_submissions` finds a file for
+    (zips unpacked under ``unpack_to``, default a new temporary folder)."""
+    unpack_to = unpack_to or tempfile.mkdtemp(prefix="submissions-")
+    return [(s.student, s.path) for s in find_submissions(lab, submissions, unpack_to) if s.path]
+
+
+NOT_GRADED = "not graded: "  # how a row whose submission could not be graded begins its reason
+
+
 def grade(lab, submissions, out=None, timeout=None, limits=None, format="csv", jobs=1):
-    """Grade each submission (a ``.py`` file, or a folder of them) with the lab's tests.
+    """Grade every submission found in ``submissions`` (files, folders, zips:
+    :func:`find_submissions`) with the lab's tests.
 
     Each file is graded in its own process, from a copy in a temporary folder, under
     ``limits`` (a :class:`~cnn_course.grading.runner.Limits`; see
@@ -50,12 +191,16 @@ def grade(lab, submissions, out=None, timeout=None, limits=None, format="csv", j
     deleted files cannot touch another's grade. Every row is out of the lab's full total.
     ``timeout`` replaces every test's own time limit (default: the limits the lab's test files
     set, as in the student's ``run_tests``; labs/README.md, "Time limits").
-    Returns one row per submission (:meth:`~cnn_course.grading.results.LabResult.to_csv_row`:
+    Returns one row per student (:meth:`~cnn_course.grading.results.LabResult.to_csv_row`:
     ``student, submission, points, max_points, passed, failed, reason``, then the points of
-    each skill; ``reason`` is empty when the run completed). With ``out`` and
-    ``format="csv"``, also writes them as CSV and every test's result, with why it failed, as
-    JSON beside it; with ``format="gradescope"`` (one submission), writes Gradescope's
-    ``results.json`` to ``out``.
+    each skill; ``reason`` is empty when the run completed, and begins "not graded: " for a
+    student with nothing to grade, saying why). Prints what was graded and what was not, with
+    counts. With ``out`` and ``format="csv"``, also writes the rows as CSV and every test's
+    result, with why it failed, as JSON beside it.
+
+    ``format="gradescope"`` grades one student's upload (``submissions`` is one folder or one
+    file; the lab's file is found among whatever they uploaded) and always writes Gradescope's
+    ``results.json`` to ``out``, saying what went wrong when it could not grade.
 
     ``jobs`` submissions are graded at once (each still in its own process, under its own
     limits); rows come in the submissions' order whatever finishes first.
@@ -66,30 +211,67 @@ def grade(lab, submissions, out=None, timeout=None, limits=None, format="csv", j
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
     lab = find_lab(lab)  # an unknown lab is an error before any grading starts
+    if format == "gradescope":
+        return [_grade_for_gradescope(lab, submissions, out, timeout, limits)]
     expected = lab_tests(lab)
-    found = submissions_in(lab, submissions)
-    if format == "gradescope" and len(found) != 1:
-        raise ValueError(f"submissions must hold exactly one file for format='gradescope' (Gradescope grades "
-                         f"one submission at a time); got {len(found)}: {[str(path) for _, path in found]}")
-    rows, details = [], {}
-    grade_one = partial(_grade_one, lab, expected=expected, timeout=timeout, limits=limits)
-    paths = [path for _, path in found]
-    # Worker processes, not threads: each starts its graded run with preexec_fn (the limits),
-    # which is unsafe in a process that runs threads. "spawn": a clean worker.
-    with (ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) if jobs > 1
-          else contextlib.nullcontext()) as pool:
-        results = pool.map(grade_one, paths) if pool else map(grade_one, paths)
-        for (student, path), result in zip(found, results, strict=True):
-            rows.append(result.to_csv_row(student))
-            details[str(path)] = result.to_json()
-            print(f"{student}: {result.points:g}/{result.max_points:g} points"
-                  + (f" ({result.reason})" if result.reason else ""), flush=True)
-    if out is not None and format == "gradescope":
-        write_json(result.to_gradescope(), out)
-    elif out is not None:
+    with tempfile.TemporaryDirectory(prefix="unpacked-") as unpacked:
+        found = find_submissions(lab, submissions, Path(unpacked))
+        rows, details = [], {}
+        grade_one = partial(_grade_one, lab, expected=expected, timeout=timeout, limits=limits)
+        # Worker processes, not threads: each starts its graded run with preexec_fn (the limits),
+        # which is unsafe in a process that runs threads. "spawn": a clean worker.
+        with (ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) if jobs > 1
+              else contextlib.nullcontext()) as pool:
+            gradable = [s.path for s in found if s.path]
+            results = iter(pool.map(grade_one, gradable) if pool else map(grade_one, gradable))
+            for submission in found:
+                result = (next(results) if submission.path else
+                          LabResult.not_run(lab.module, submission.source, expected, NOT_GRADED + submission.why))
+                where = shown(submission.path or submission.source)
+                rows.append({**result.to_csv_row(submission.student), "submission": where})
+                details[where] = result.to_json()
+                print(f"{submission.student}: " + (f"{result.points:g}/{result.max_points:g} points"
+                                                   + (f" ({result.reason})" if result.reason else "")
+                                                   if submission.path else result.reason), flush=True)
+    graded = sum(1 for row in rows if not row["reason"].startswith(NOT_GRADED))
+    print(f"{lab.module}: graded {graded} of {len(found)} students"
+          + (f"; {len(found) - graded} not graded, each with why above" if graded < len(found) else "")
+          + ("" if found else f" (nothing found in {', '.join(map(str, submissions))})"), flush=True)
+    if out is not None:
         write_csv(rows, out, skills=dict.fromkeys(t.get("skill", "") for t in expected))
         write_json(details, Path(out).with_suffix(".json"))
     return rows
+
+
+def _grade_for_gradescope(lab, submissions, out, timeout, limits):
+    """One student's upload, graded; its ``results.json`` written to ``out`` whatever happens."""
+    expected = []
+    try:
+        expected = lab_tests(lab)
+        items = [Path(s) for s in submissions]
+        with tempfile.TemporaryDirectory(prefix="unpacked-") as unpacked:
+            if len(items) == 1 and items[0].is_dir():
+                found = find_one(lab, items[0], Path(unpacked))
+            else:
+                found = find_submissions(lab, items, Path(unpacked))
+                if len(found) != 1:
+                    found = Submission("student", items[0] if items else Path("."),
+                                       why=f"submissions must be one upload; got {len(found)}")
+                else:
+                    found = found[0]
+            result = (_grade_one(lab, found.path, expected, timeout, limits) if found.path
+                      else LabResult.not_run(lab.module, found.source, expected, NOT_GRADED + found.why))
+    except Exception as error:  # an autograder must leave a results.json that says what went wrong
+        result = LabResult.not_run(lab.module, "", expected, f"{NOT_GRADED}the grader failed "
+                                                             f"({type(error).__name__}: {error})")
+        if out is not None:
+            write_json(result.to_gradescope(), out)
+        raise
+    if out is not None:
+        write_json(result.to_gradescope(), out)
+    print(f"{lab.module}: {result.points:g}/{result.max_points:g} points"
+          + (f" ({result.reason})" if result.reason else ""), flush=True)
+    return result.to_csv_row("student")
 
 
 def write_csv(rows, path, skills):
