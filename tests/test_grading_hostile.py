@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cnn_course import labs
-from cnn_course.grading.runner import Limits, lab_tests
+from cnn_course.grading.runner import Limits, lab_tests, run_lab_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "labs/lab1_pixels/solution.py").read_text()
@@ -111,17 +111,58 @@ def test_hostile_submissions_are_each_graded_out_of_the_full_total(tmp_path):
 def test_a_hanging_submission_costs_its_wall_clock_limit_once(tmp_path):
     # Each test would wait its 120 s timeout; the submission's wall-clock limit ends them all.
     # The functions wait without using the CPU: only the wall-clock limit can end this run.
-    from cnn_course.grading.runner import run_lab_tests
-
     hanging = tmp_path / "hanging.py"
     hanging.write_text(SOLUTION + "\n" + SLEEPING)
-    total = sum(t["points"] for t in lab_tests("lab1"))  # collected before the clock starts
-    started = time.monotonic()
+    total = sum(t["points"] for t in lab_tests("lab1"))
     result = run_lab_tests("lab1", hanging, timeout=120, limits=Limits(wall=20))
-    elapsed = time.monotonic() - started
     assert result.points == 0 and result.max_points == total
     assert "wall-clock limit of 20 s" in result.reason, result.reason
-    assert elapsed < 20 + 30, f"took {elapsed:.0f} s"  # the limit, plus copying and killing: generous
+    # Once: the run is not resumed after the wall-clock limit. The test it stopped in says so,
+    # and every test after it says it was never reached, and where the run stopped.
+    first, *rest = result.tests
+    assert first.reason == "stopped while this test ran: exceeded the wall-clock limit of 20 s", first.reason
+    assert all(t.reason.startswith(f"not reached: the run stopped at {first.name} after ") for t in rest), rest[0]
+
+
+def _graded_variant(tmp_path, lab, name, source, **options):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    return run_lab_tests(lab, path, **options)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body, says", [
+    ("    while True:\n        pass\n", "ran past its time limit of 3 s, in to_batch (line"),
+    ("    return sum(range(10 ** 12))  # a loop in C: no signal handler runs until it ends\n",
+     "ran past its time limit of 3 s, in to_batch, and could not be interrupted"),
+], ids=["python-loop", "loop-in-c"])
+def test_a_function_that_hangs_costs_what_a_missing_one_costs(tmp_path, body, says):
+    """A file correct everywhere but one function that hangs keeps every point that does not
+    depend on it: exactly the points of the same file with that function unwritten."""
+    missing = _graded_variant(tmp_path, "lab1", "missing", SOLUTION + "\n\ndef to_batch(image):\n"
+                                                                     "    raise NotImplementedError\n", timeout=3)
+    hanging = _graded_variant(tmp_path, "lab1", "hanging", SOLUTION + "\n\ndef to_batch(image):\n" + body,
+                              timeout=3, limits=Limits(wall=120))
+    assert 0 < hanging.points == missing.points < hanging.max_points
+    assert [t.name for t in hanging.tests if not t.passed] == [t.name for t in missing.tests if not t.passed]
+    hung, *after = [t for t in hanging.tests if not t.passed]
+    assert says in hung.reason, hung.reason
+    assert all("to_batch ran past" in t.reason and "not called again" in t.reason for t in after), after
+    assert hanging.reason == ""  # the run completed
+
+
+@pytest.mark.slow
+def test_a_hang_inside_a_hypothesis_test_fails_that_test_and_the_run_goes_on(tmp_path):
+    """Lab 2's conv2d calls pad; with pad looping forever, the Hypothesis test against TensorFlow
+    stops at its limit (it used to hang until the run's wall-clock limit: 0 points)."""
+    solution = (ROOT / "labs/lab2_conv_forward/solution.py").read_text()
+    missing = _graded_variant(tmp_path, "lab2", "missing", solution + "\n\ndef pad(x, padding_hw):\n"
+                                                                      "    raise NotImplementedError\n", timeout=10)
+    hanging = _graded_variant(tmp_path, "lab2", "hanging", solution + "\n\ndef pad(x, padding_hw):\n"
+                                                                      "    while True:\n        pass\n", timeout=10)
+    assert 0 < hanging.points == missing.points and hanging.reason == ""
+    hypothesis_test = next(t for t in hanging.tests if t.name == "test_conv2d_matches_tensorflow")
+    assert not hypothesis_test.passed and "TimeLimitExceeded" in hypothesis_test.reason
 
 
 def test_grading_jobs_must_be_a_positive_integer(tmp_path):
@@ -136,14 +177,15 @@ def test_grading_jobs_must_be_a_positive_integer(tmp_path):
 
 @pytest.mark.slow
 def test_cpu_time_beyond_the_limit_is_a_reason(tmp_path):
-    from cnn_course.grading.runner import run_lab_tests
-
     spinning = tmp_path / "spinning.py"
     spinning.write_text("while True:\n    pass\n")
     result = run_lab_tests("lab1", spinning, limits=Limits(wall=120, cpu=5), extra=["-k", "to_batch"])
     assert result.points == 0 and result.max_points == sum(t["points"] for t in lab_tests("lab1", ["-k", "to_batch"]))
     assert "CPU-time limit of 5 s" in result.reason, result.reason
-    assert all(t.reason.startswith("did not run: exceeded the CPU-time limit") for t in result.tests)
+    first, *rest = result.tests  # the loop runs when the first test imports the file
+    assert first.reason == "stopped while this test ran: exceeded the CPU-time limit of 5 s", first.reason
+    assert all(t.reason.startswith("not reached: ") and t.reason.endswith("(exceeded the CPU-time limit of 5 s)")
+               for t in rest), rest
 
 
 def test_students_are_named_by_file_or_by_folder(tmp_path):
@@ -155,3 +197,49 @@ def test_students_are_named_by_file_or_by_folder(tmp_path):
     found = labs.submissions_in("lab1", [tmp_path])
     assert found == [("alice", tmp_path / "alice.py"), ("bob", tmp_path / "bob/lab1.py")]
     assert labs.submissions_in("lab1", [tmp_path / "bob/lab1.py"]) == [("bob", tmp_path / "bob/lab1.py")]
+
+
+# ---------------------------------------------------------------- the package is not an answer key
+
+LAB3_SOLUTION = (ROOT / "labs/lab3_fast_conv/solution.py").read_text()
+LAB3_STARTER = (ROOT / "labs/lab3_fast_conv/lab3.py").read_text()
+CORE = "conv2d and its gradients against TensorFlow"
+IM2COL = "im2col and col2im"
+# name -> (source, what the reason names, whether lab 3's own im2col skill must keep its points)
+COPIES = {
+    "reexports_the_layers": (LAB3_STARTER + "\nfrom cnn_course.layers import col2im, conv2d, conv2d_backward, im2col"
+                             "  # noqa: E402, F401\n", "cnn_course.layers.", False),
+    "wraps_tensorflow": (LAB3_SOLUTION + "\n\ndef conv2d(x, w, b=None, stride=1, padding='valid'):\n"
+                         "    import tensorflow as tf\n"
+                         "    y = tf.nn.conv2d(x, w, strides=stride, padding=padding.upper()).numpy()\n"
+                         "    return y if b is None else y + b\n", "called tensorflow", True),
+    "through_importlib": (LAB3_SOLUTION + "\n\ndef conv2d(x, w, b=None, stride=1, padding='valid'):\n"
+                          "    import importlib\n"
+                          "    return importlib.import_module('cnn_course.layers').conv2d(x, w, b, stride, padding)\n",
+                          "called cnn_course.layers.conv2d", True),
+    "through_sys_modules": (LAB3_SOLUTION + "\n\ndef conv2d_backward(dy, x, w, stride=1, padding='valid'):\n"
+                            "    import sys\n    __import__('cnn_course.layers')\n"
+                            "    return sys.modules['cnn_course.layers'].conv2d_backward(dy, x, w, stride, padding)\n",
+                            "called cnn_course.layers.conv2d_backward", True),
+}
+
+
+@pytest.mark.slow
+def test_a_file_that_calls_the_package_or_tensorflow_for_the_work_earns_nothing_for_it(tmp_path):
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    (submissions / "honest.py").write_text(LAB3_SOLUTION)
+    for name, (source, _, _) in COPIES.items():
+        (submissions / f"{name}.py").write_text(source)
+    labs.grade("lab3", [submissions], out=tmp_path / "grades.csv", jobs=2)
+    details = json.loads((tmp_path / "grades.json").read_text())
+    tests = {Path(where).stem: result for where, result in details.items()}
+    total = sum(t["points"] for t in tests["honest"])
+    assert sum(t["points"] for t in tests["honest"] if t["passed"]) == total  # the honest file loses nothing
+    for name, (_, names, keeps_im2col) in COPIES.items():
+        core = [t for t in tests[name] if t["skill"] == CORE]
+        assert core and not any(t["passed"] for t in core), (name, core)
+        assert all(names in t["reason"] and "which lab3 does not allow" in t["reason"] for t in core), core[0]
+        if keeps_im2col:  # its own im2col, untouched, keeps its points
+            assert all(t["passed"] for t in tests[name] if t["skill"] == IM2COL), name
+        print(name, sum(t["points"] for t in tests[name] if t["passed"]), "/", total, "|", core[0]["reason"])

@@ -156,7 +156,7 @@ def test_a_hanging_function_is_a_failed_test(tmp_path):
     hanging.write_text(LAB1_SOLUTION.read_text() + "\n\ndef to_batch(image):\n    while True:\n        pass\n")
     result = runner.run_lab_tests("lab1", hanging, timeout=3, extra=["-k", "to_batch"])
     assert result.tests and not any(t.passed for t in result.tests)
-    assert any("Timeout" in t.reason for t in result.tests)
+    assert any("TimeLimitExceeded: ran past its time limit of 3 s, in to_batch" in t.reason for t in result.tests)
 
 
 @pytest.mark.slow

@@ -13,6 +13,14 @@ hidden tests live in ``test_labN_hidden.py``). A file that cannot even be import
 every test with the import error as the reason; an exception, ``NotImplementedError`` or a
 timeout fails one test; the run itself never errors.
 
+Time limits: each lab test may run for its ``timeout`` mark's seconds (or ``--lab-timeout``'s);
+this plugin enforces it, not pytest-timeout, with an alarm that interrupts the test wherever
+it is (Hypothesis included) and again every second until it ends, and names the student's
+function it hung in; that function then fails at once in later tests. ``--grade-progress
+FILE`` appends each test's start and result as they happen, and faulthandler writes a hung
+test's traceback to ``FILE.hang``, so the runner can stop a hang in C code and resume
+(``--lab-done``, ``--lab-stop-calling``).
+
 ``--grade-report FILE`` writes every lab test's result as JSON:
 ``{"tests": [{"lab", "test", "points", "skill", "hidden", "passed", "reason"}, ...]}``.
 ``--grade-collect FILE`` (with ``--collect-only``) writes the lab tests, their points, skills
@@ -21,15 +29,23 @@ trusted files in one process (the course's mutation tests; each entry then has `
 students' files are graded one process each, by :mod:`cnn_course.grading.runner`.
 """
 
+import contextlib
+import faulthandler
 import json
 import os
 import re
+import signal
+import sys
+import threading
+import time
+import types
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from .lab import Lab
+from .results import apply_forbidden
 from .runner import load_module
 
 # TensorFlow's first call is slow, and a student's code may be slower still: no deadlines.
@@ -47,6 +63,7 @@ LAB_TEST_FILE = re.compile(r"test_lab\d+(_hidden)?\.py")
 REASON_LENGTH = 160  # characters of a failure's first line kept as its reason
 _results_key = pytest.StashKey[list]()
 _points_key = pytest.StashKey[float]()
+_limit_key = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser):
@@ -60,6 +77,14 @@ def pytest_addoption(parser):
                     help="seconds each lab test may take, overriding the test files' own limits")
     group.addoption("--grade-collect", default=None,
                     help="write every collected lab test and its points to this JSON file")
+    group.addoption("--grade-progress", default=None,
+                    help="append each lab test's start and result to this file as they happen (JSON lines), "
+                         "for a runner that may have to stop the run; a test still running past its limit "
+                         "gets its traceback written beside it (FILE.hang)")
+    group.addoption("--lab-done", default=None,
+                    help="a JSON list of node ids that already have a result (an earlier, stopped run): not run again")
+    group.addoption("--lab-stop-calling", action="append", default=[],
+                    help="a function of the graded file that hung in an earlier run: it fails at once")
 
 
 def pytest_configure(config):
@@ -98,10 +123,18 @@ def pytest_collection_modifyitems(config, items):
         share = (marker.args[0] if marker else 1) / len(same_function)
         for item in same_function:
             item.stash[_points_key] = round(share, 6)
-    limit = config.getoption("--lab-timeout")
-    if limit is not None:
-        for item in filter(_is_lab_test, items):
-            item.add_marker(pytest.mark.timeout(limit), append=False)  # before, so closer than any other
+    override = config.getoption("--lab-timeout")
+    for item in filter(_is_lab_test, items):
+        marker = item.get_closest_marker("timeout")
+        item.stash[_limit_key] = override if override is not None else (marker.args[0] if marker and marker.args
+                                                                        else None)
+        # This plugin enforces the limit (see "time limits" below), not pytest-timeout's single alarm.
+        item.add_marker(pytest.mark.timeout(0), append=False)
+    done = config.getoption("--lab-done")
+    if done:  # exact node ids: pytest's --deselect also drops every test whose id merely begins so
+        done = set(json.loads(Path(done).read_text()))
+        config.hook.pytest_deselected(items=[item for item in items if item.nodeid in done])
+        items[:] = [item for item in items if item.nodeid not in done]
 
 
 def _function_key(item):
@@ -121,9 +154,8 @@ def _skill(item):
 
 
 def _timeout(item):
-    """The seconds the test may take (pytest-timeout's mark closest to it), or None."""
-    marker = item.get_closest_marker("timeout")
-    return marker.args[0] if marker and marker.args else None
+    """The seconds the test may take: ``--lab-timeout``, else its test file's ``timeout`` mark."""
+    return item.stash.get(_limit_key, None)
 
 
 def _entry(item):
@@ -159,6 +191,7 @@ class BrokenModule:
 
 
 _loaded = {}
+_student_files = set()  # the graded files' paths, as their code objects name them
 
 
 def _lab(item_or_request):
@@ -185,11 +218,206 @@ def lab(request):
             pytest.fail(f"neither solution.py nor {path.name} in {this.folder}: give the file to grade with --lab-file")
     path = Path(path).resolve()
     if path not in _loaded:
+        _student_files.add(str(path))
         try:
             _loaded[path] = load_module(path, this.module)
         except BaseException as error:  # a syntax error, sys.exit, even KeyboardInterrupt: grade, don't stop
             _loaded[path] = BrokenModule(path, error)
+        for name in request.config.getoption("--lab-stop-calling"):  # hung in an earlier process
+            _stop_calling(_loaded[path], name, "an earlier test", None)
     return _loaded[path]
+
+
+# ---------------------------------------------------------------- time limits
+
+class TimeLimitExceeded(BaseException):
+    """A lab test ran past its time limit. A ``BaseException``, as ``KeyboardInterrupt`` is, so
+    that neither a student's ``except Exception`` nor Hypothesis (which replays a failing
+    example) holds it: the test fails, and the run goes on to the next one."""
+
+
+def _student_frame(frame):
+    """The innermost frame of the student's own file in a stack, or None."""
+    files = {str(path): module for path, module in _loaded.items()}
+    while frame is not None:
+        if frame.f_code.co_filename in files:
+            return frame, files[frame.f_code.co_filename]
+        frame = frame.f_back
+    return None, None
+
+
+def _stop_calling(module, name, test_name, limit):
+    """After ``name`` hung, it fails at once in the tests after this one: they would each wait
+    out their own limit, and the run's wall-clock limit would end them all, losing the points
+    of the tests that never call it."""
+    if isinstance(getattr(module, name, None), types.FunctionType):
+        past = f"the time limit of {limit:g} s" if limit else "its time limit"
+        def hung(*args, **kwargs):
+            raise TimeLimitExceeded(f"{name} ran past {past} in {test_name}, so it is not called again")
+        _EXEMPT_CODES.add(hung.__code__)
+        setattr(module, name, hung)
+
+
+def _enforce_limit(item):
+    """A context for one phase of a lab test: past its limit, raise :class:`TimeLimitExceeded`
+    inside whatever runs, then again every second until the phase ends (a loop that catches it,
+    or a replay of the failing example, is interrupted again)."""
+    limit = item.stash.get(_limit_key, None) if _is_lab_test(item) else None
+    if not limit or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
+
+    def on_alarm(signum, frame):
+        student, module = _student_frame(frame)
+        if student is None:
+            raise TimeLimitExceeded(f"ran past its time limit of {limit:g} s")
+        name = student.f_code.co_name
+        where = f"{name} (line {student.f_lineno} of {Path(student.f_code.co_filename).name})"
+        _stop_calling(module, name, item.name, limit)
+        raise TimeLimitExceeded(f"ran past its time limit of {limit:g} s, in {where}")
+
+    @contextlib.contextmanager
+    def armed():
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit, 1.0)
+        hang_file = _hang_file(item.config)
+        if hang_file is not None:  # where a hang in C code is (no Python handler can run there)
+            faulthandler.dump_traceback_later(limit + 2, file=hang_file)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if hang_file is not None:
+                faulthandler.cancel_dump_traceback_later()
+
+    return armed()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    with _enforce_limit(item), _watch_calls(item):  # the lab fixture imports the student's file here
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with _enforce_limit(item), _watch_calls(item):
+        yield
+
+
+# ---------------------------------------------------------------- what a lab allows
+
+_forbidden_key = pytest.StashKey[str]()
+_EXEMPT_CODES = set()  # the plugin's own stand-ins (a hung function's), called from the student's file
+
+
+def _allowed(item):
+    """The modules (``"numpy"``) and functions (``"cnn_course.layers.conv2d"``) the lab's graded
+    functions may call: ``ALLOWED_CALLS`` in the lab's test file, or None (no check)."""
+    allowed = getattr(item.module, "ALLOWED_CALLS", None)
+    return tuple(allowed) if allowed is not None else None
+
+
+def _is_allowed(module, function, allowed, own):
+    if not module or module in ("builtins", own) or module.split(".")[0] in sys.stdlib_module_names:
+        return True
+    return any(module == entry or module.startswith(entry + ".") or f"{module}.{function}" == entry
+               for entry in allowed)
+
+
+def _borrowed(module, allowed, own):
+    """``{code: message}`` for each public function of the student's ``module`` that is not theirs
+    but imported from a module the lab does not allow (``from cnn_course.layers import conv2d``,
+    ``conv2d = functools.partial(tf.nn.conv2d, ...)``): calling it is calling that module."""
+    found = {}
+    for name in dir(module) if isinstance(module, types.ModuleType) else ():
+        value = getattr(module, name, None)
+        target = getattr(value, "func", value)  # a functools.partial's function
+        code = getattr(target, "__code__", None)
+        if name.startswith("_") or code is None or code.co_filename in _student_files:
+            continue
+        home = getattr(target, "__module__", "") or ""
+        if not _is_allowed(home, code.co_name, allowed, own):
+            found[code] = (f"{name} is {home}.{code.co_name}, imported into your file, which {own} does not allow "
+                           f"(it allows {', '.join(allowed)} and the standard library)")
+    return found
+
+
+def _watch_calls(item):
+    """A context in which every call made from the student's own file into a module the lab does
+    not allow is recorded (the first one, in ``item.stash``): ``sys.setprofile`` sees it however
+    the function was reached (an import, ``importlib``, ``sys.modules``, an attribute of an
+    allowed module). Calls made inside allowed code (Keras calling TensorFlow) are not the
+    student's, and not recorded. Not a sandbox: code pasted into the file is not seen."""
+    allowed = _allowed(item) if _is_lab_test(item) else None
+    if allowed is None:
+        return contextlib.nullcontext()
+    this = _lab(item)
+    files = _student_files
+    borrowed = {}  # code -> message: a graded name bound to a function the lab does not allow
+
+    def profile(frame, event, arg):
+        if _forbidden_key in item.stash:
+            return
+        if event == "call" and frame.f_code in borrowed:  # a test called it: the file re-exports it
+            item.stash[_forbidden_key] = borrowed[frame.f_code]
+            return
+        if event == "call":
+            caller, code = frame.f_back, frame.f_code
+            if caller is None or caller.f_code.co_filename not in files or code in _EXEMPT_CODES:
+                return
+            module, function = frame.f_globals.get("__name__", ""), code.co_name
+        elif event == "c_call":
+            if frame.f_code.co_filename not in files:
+                return
+            caller, module, function = frame, getattr(arg, "__module__", None), getattr(arg, "__name__", "")
+        else:
+            return
+        if not _is_allowed(module, function, allowed, this.module):
+            item.stash[_forbidden_key] = (
+                f"{caller.f_code.co_name} called {module}.{function}, which {this.module} does not allow "
+                f"(it allows {', '.join(allowed)} and the standard library)")
+
+    @contextlib.contextmanager
+    def watching():
+        for module in list(_loaded.values()):
+            borrowed.update(_borrowed(module, allowed, this.module))
+        previous = sys.getprofile()
+        sys.setprofile(profile)
+        try:
+            yield
+        finally:
+            sys.setprofile(previous)
+
+    return watching()
+
+
+_hang_key = pytest.StashKey[object]()
+
+
+def _hang_file(config):
+    """The open ``FILE.hang`` beside ``--grade-progress``, or None: faulthandler writes a hung
+    test's traceback there from a thread of its own, even while the test is stuck in C code."""
+    path = config.getoption("--grade-progress")
+    if not path:
+        return None
+    if _hang_key not in config.stash:
+        config.stash[_hang_key] = open(f"{path}.hang", "w")  # noqa: SIM115 (open for the whole run)
+    return config.stash[_hang_key]
+
+
+def _progress(config, **record):
+    """Append one line to ``--grade-progress``: a runner that stops a hung run reads what finished."""
+    path = config.getoption("--grade-progress")
+    if path:
+        with open(path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _is_lab_test(item):
+        _progress(item.config, start=item.nodeid, at=time.time())
 
 
 # ---------------------------------------------------------------- points
@@ -198,6 +426,7 @@ def _reason(report):
     """The first line of a failure's message: "NotImplementedError", "AssertionError: ..."."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr or "")
+    text = text.removeprefix(f"{__name__}.")  # "TimeLimitExceeded: ...", not the module's path
     first = text.strip().splitlines()[0] if text.strip() else "failed"
     return first if len(first) <= REASON_LENGTH else first[: REASON_LENGTH - 1] + "…"
 
@@ -216,14 +445,18 @@ def pytest_runtest_makereport(item, call):
         if previous:
             if failed and previous[0]["passed"]:
                 previous[0].update(passed=False, reason=_reason(report))
+                _progress(item.config, result=previous[0])
         else:
             results.append({"lab": _lab(item).name, **_entry(item),
                             "passed": report.passed and report.when == "call",
                             "reason": _reason(report) if failed else ""})
+            if _forbidden_key in item.stash:
+                results[-1]["forbidden"] = item.stash[_forbidden_key]
+            _progress(item.config, result=results[-1])
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    results = config.stash.get(_results_key, [])
+    results = apply_forbidden(config.stash.get(_results_key, []))
     if not results:
         return
     terminalreporter.section("lab points")

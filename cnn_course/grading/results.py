@@ -126,6 +126,21 @@ class LabResult:
         return document
 
 
+def apply_forbidden(entries):
+    """A skill whose tests called what the lab does not allow scores 0: every test of that skill
+    (for that file) fails, with the call as the reason. ``entries`` are the grading plugin's
+    result dicts (``"forbidden"`` set on a test that made such a call); changed in place."""
+    why = {}
+    for entry in entries:
+        if entry.get("forbidden"):
+            why.setdefault((entry.get("lab_file"), entry.get("skill", "")), entry["forbidden"])
+    for entry in entries:
+        reason = why.get((entry.get("lab_file"), entry.get("skill", "")))
+        if reason:
+            entry.update(passed=False, reason=f"{reason}: no points for {entry.get('skill') or 'this skill'!r}")
+    return entries
+
+
 def skill_column(skill):
     """The CSV column of a skill's points: ``"skill: input validation"``."""
     return f"skill: {skill or 'other'}"

@@ -18,11 +18,13 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,7 @@ try:
 except ImportError:  # Windows: the wall-clock limit only
     resource = None
 
-from .results import LabResult, TestResult
+from .results import LabResult, TestResult, apply_forbidden
 from .starters import find_lab
 
 PLUGIN = "cnn_course.grading.plugin"
@@ -119,6 +121,11 @@ def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None, hidde
     ``limits`` is a :class:`Limits` (default ``Limits()``); ``hidden=False`` leaves out the
     hidden tests (a student's own run). The file is copied alone, as
     ``labN.py``, into a fresh temporary folder, the run's working directory.
+
+    A hang keeps what was earned: each test's result is recorded as it finishes, a test past
+    its limit fails and the run goes on (the plugin interrupts it), and a test that cannot be
+    interrupted (a loop inside C code) is stopped by killing the run, which then resumes in a
+    new process with the tests not yet reached, until the wall-clock limit.
     Returns a :class:`LabResult`. Raises ``ValueError`` for an unknown lab or a missing file.
     """
     lab = find_lab(lab)
@@ -128,39 +135,122 @@ def run_lab_tests(lab, lab_file=None, timeout=None, extra=(), limits=None, hidde
         if not lab_file.is_file():
             raise ValueError(f"lab_file must be an existing Python file; got {str(lab_file)!r}")
     expected = lab_tests(lab, extra, hidden)  # before any student code runs
+    limit_of = {t["test"]: timeout or t.get("timeout") or DEFAULT_TEST_LIMIT for t in expected}
+    started, deadline = time.monotonic(), time.monotonic() + limits.wall
+    reported, stopped, runs, hung_functions = {}, {}, [], []
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         tmp = Path(tmp)
-        work, private = tmp / "work", tmp / "run"
-        work.mkdir()
-        private.mkdir()
-        (tmp / "tmp").mkdir()
-        copy = None
-        if lab_file is not None:
-            copy = work / lab.starter.name
-            shutil.copyfile(lab_file, copy)
-        report = private / "report.json"
-        # hypothesis keeps a cache in .hypothesis/: in the temporary folder, not the student's
-        env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "tmp" / ".hypothesis"),
-               "TMPDIR": str(tmp / "tmp")}
-        command = pytest_command(lab.test_files(hidden), copy, report, timeout, extra)
-        returncode, timed_out, cpu, output = _run_limited(command, work, env, limits, private)
-        reported = json.loads(report.read_text())["tests"] if report.is_file() else []
-    return _result(lab, lab_file, expected, reported, returncode, timed_out, cpu, output, limits)
+        while True:
+            attempt = tmp / f"attempt-{len(runs)}"  # a fresh folder and copy for every process
+            work, private, scratch = attempt / "work", attempt / "run", attempt / "tmp"
+            for folder in (work, private, scratch):
+                folder.mkdir(parents=True)
+            copy = None
+            if lab_file is not None:
+                copy = work / lab.starter.name
+                shutil.copyfile(lab_file, copy)
+            progress = private / "progress.jsonl"
+            # hypothesis keeps a cache in .hypothesis/: in the temporary folder, not the student's
+            env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / ".hypothesis"), "TMPDIR": str(scratch)}
+            done = private / "done.json"  # tests with a result from an earlier, stopped process
+            done.write_text(json.dumps([*reported, *stopped]))
+            command = pytest_command(lab.test_files(hidden), copy, None, timeout,
+                                     [*extra, f"--lab-done={done}",
+                                      *(f"--lab-stop-calling={name}" for name in hung_functions)])
+            run = _run_watched(command + [f"--grade-progress={progress}"], work, env, limits, private,
+                               deadline, limit_of, progress)
+            runs.append(run)
+            reported.update(run.results)
+            if run.hung is None:
+                break
+            function = _hung_function(Path(f"{progress}.hang"), copy)
+            if function:
+                hung_functions.append(function)
+            stopped[run.hung] = (f"TimeLimitExceeded: ran past its time limit of {limit_of[run.hung]:g} s"
+                                 + (f", in {function}" if function else "") + ", and could not be interrupted "
+                                 f"(inside C code?): stopped after {run.hung_for:.0f} s; the tests after it ran in "
+                                 "a new process")
+            if all(t["test"] in reported or t["test"] in stopped for t in expected) or time.monotonic() >= deadline:
+                break
+    last = runs[-1]
+    return _result(lab, lab_file, expected, list(reported.values()), stopped, last, limits,
+                   elapsed=time.monotonic() - started)
 
 
-def _run_limited(command, cwd, env, limits, private):
-    """Run ``command`` in its own session under ``limits``; return (exit code, timed out,
-    CPU seconds used, the end of its output)."""
+DEFAULT_TEST_LIMIT = 300  # seconds, for a test without a limit of its own (every lab test has one)
+HANG_GRACE = 10  # seconds past a test's limit before the run is killed: the plugin's alarm had its chance
+POLL = 0.25  # seconds between looks at a running process
+
+
+@dataclass
+class _Run:
+    """One graded process: how it ended, and what it reported as it went."""
+
+    returncode: int
+    timed_out: bool  # by the wall-clock limit
+    cpu: float
+    output: str
+    results: dict  # node id -> the plugin's result entry
+    current: str | None  # the test running when the process ended, if one was
+    hung: str | None = None  # the test the watchdog stopped
+    hung_for: float = 0.0
+
+
+def _hung_function(dump, copy):
+    """The student's function a hung test was stuck in: the innermost frame of ``copy`` in the
+    traceback faulthandler dumped (most recent call first), or "" if none is there."""
+    if copy is None or not dump.is_file():
+        return ""
+    for line in dump.read_text(errors="replace").splitlines():
+        match = re.match(r'\s*File "(.+)", line \d+ in (\w+)', line)
+        if match and Path(match.group(1)).name == copy.name and match.group(2) != "<module>":
+            return match.group(2)
+    return ""
+
+
+def _read_progress(path):
+    """(results by node id, the test started but not finished or None, when it started)."""
+    results, current, since = {}, None, None
+    if path.is_file():
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:  # a line cut short by a kill
+                continue
+            if "start" in record:
+                current, since = record["start"], record.get("at")
+            elif "result" in record:
+                results[record["result"]["test"]] = record["result"]
+                if record["result"]["test"] == current:
+                    current, since = None, None
+    return results, current, since
+
+
+def _run_watched(command, cwd, env, limits, private, deadline, limit_of, progress):
+    """Run ``command`` in its own session under ``limits`` until it ends, the wall-clock
+    ``deadline`` passes, or a test runs :data:`HANG_GRACE` s past its limit (it is then killed)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
-    timed_out = False
+    timed_out, hung, hung_for = False, None, 0.0
     with open(private / "stdout", "wb") as out, open(private / "stderr", "wb") as err:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=err, start_new_session=True,
                                    preexec_fn=limits.apply if resource else None)
         try:
-            process.wait(timeout=limits.wall)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            while True:
+                try:
+                    process.wait(timeout=POLL)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    break
+                _, current, since = _read_progress(progress)
+                if current is not None and since is not None:
+                    running = time.time() - since
+                    if running > limit_of.get(current, DEFAULT_TEST_LIMIT) + HANG_GRACE:
+                        hung, hung_for = current, running
+                        break
         finally:
             _kill_group(process.pid)  # the run, and every child it left behind
             process.wait()
@@ -169,7 +259,8 @@ def _run_limited(command, cwd, env, limits, private):
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     output = "".join(_tail(private / name) for name in ("stdout", "stderr"))
-    return process.returncode, timed_out, cpu, output
+    results, current, _ = _read_progress(progress)
+    return _Run(process.returncode, timed_out, cpu, output, results, current, hung, hung_for)
 
 
 def _kill_group(pid):
@@ -216,23 +307,32 @@ def _run_reason(returncode, timed_out, cpu, output, limits, complete):
     return f"the test run ended with exit code {returncode} before the tests finished"
 
 
-def _result(lab, lab_file, expected, reported, returncode, timed_out, cpu, output, limits):
-    by_id = {t["test"]: t for t in reported}
-    complete = all(t["test"] in by_id for t in expected)
-    failures = output + "".join(t.get("reason", "") for t in reported if not t.get("passed"))
-    if complete and all(by_id[t["test"]].get("passed") for t in expected):
+def _result(lab, lab_file, expected, reported, stopped, last, limits, elapsed):
+    by_id = {t["test"]: t for t in apply_forbidden(reported)}
+    complete = all(t["test"] in by_id or t["test"] in stopped for t in expected)
+    failures = last.output + "".join(t.get("reason", "") for t in reported if not t.get("passed"))
+    if complete and all(by_id.get(t["test"], {}).get("passed") for t in expected):
         failures = ""  # every test passed: whatever the output says, memory was enough
-    reason = _run_reason(returncode, timed_out, cpu, failures, limits, complete)
+    reason = _run_reason(last.returncode, last.timed_out, last.cpu, failures, limits, complete)
+    current = last.current if last.hung is None else None  # the test running when the run ended
     tests = []
     for want in expected:
         got = by_id.get(want["test"])
-        if got is None:
-            tests.append(TestResult.expected(want, reason=f"did not run: {reason or 'no result'}"))
-        else:
+        if want["test"] in stopped:
+            tests.append(TestResult.expected(want, reason=stopped[want["test"]]))
+        elif got is not None:
             passed = bool(got.get("passed"))
             tests.append(TestResult.expected(want, passed, "" if passed else (got.get("reason") or reason or "failed")))
+        elif want["test"] == current:
+            tests.append(TestResult.expected(want, reason=f"stopped while this test ran: {reason or 'no result'}"))
+        elif current is not None:
+            tests.append(TestResult.expected(want, reason=f"not reached: the run stopped at "
+                                                          f"{current.split('::', 1)[-1]} after {elapsed:.0f} s "
+                                                          f"({reason or 'no result'})"))
+        else:
+            tests.append(TestResult.expected(want, reason=f"did not run: {reason or 'no result'}"))
     return LabResult(lab=lab.module, lab_file=str(lab_file or lab.solution), tests=tests,
-                     output=output[-OUTPUT_TAIL:], reason=reason)
+                     output=last.output[-OUTPUT_TAIL:], reason=reason)
 
 
 def load_module(path, name):

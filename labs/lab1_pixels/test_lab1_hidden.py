@@ -5,7 +5,16 @@ the public tests, so a file written to pass those alone does not earn these."""
 import numpy as np
 import pytest
 
-from test_lab1 import AXES, GRAYSCALE, ONE_HOT, PIPELINE, SCALING, bt601_reference, check_pipeline, one_hot_reference
+from test_lab1 import (
+    AXES,
+    GRAYSCALE,
+    ONE_HOT,
+    PIPELINE,
+    SCALING,
+    bt601_reference,
+    check_pipeline,
+    one_hot_reference,
+)
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]
 

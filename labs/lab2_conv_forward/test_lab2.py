@@ -19,6 +19,13 @@ from cnn_course.grading.oracles import tf_conv
 
 pytestmark = pytest.mark.timeout(60)
 
+# What the graded functions may call, besides the standard library and your own file. Not
+# cnn_course.conv_arithmetic: output_size and pad are yours to write. A skill whose tests
+# reach anything else from your file scores 0 (labs/README.md, "What a lab allows"); the
+# tests' own oracles may call anything.
+ALLOWED_CALLS = ["numpy", "cnn_course.checks"]
+
+
 # The lab fixture is function-scoped but returns one cached module: safe to share across
 # examples. Few examples, because a student's loops are slow.
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[

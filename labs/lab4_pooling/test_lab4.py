@@ -21,6 +21,13 @@ from cnn_course.grading.oracles import tf
 
 pytestmark = pytest.mark.timeout(60)
 
+# What the graded functions may call, besides the standard library and your own file.
+# cnn_course.layers and TensorFlow are not allowed. A skill whose tests reach anything else
+# from your file scores 0 (labs/README.md, "What a lab allows"); the tests' own oracles may
+# call anything.
+ALLOWED_CALLS = ["numpy", "cnn_course.checks", "cnn_course.conv_arithmetic"]
+
+
 # The `lab` fixture is one module for the whole session, so reusing it across examples is safe.
 FEW = settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
