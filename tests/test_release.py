@@ -360,9 +360,10 @@ def test_setup_sh_brings_python_311_from_wherever_the_image_has_it(released, sce
     ran = [call.split(" @ ")[0] for call in calls]
     assert ran[0] == "apt-get update -qq"
     python = "python3" if scenario == "recent-python3" else "python3.11"
-    assert ran[-3:] == ["python -m pip install -q --upgrade pip", "python -m pip install -q -r requirements.txt",
-                        "python -c import cnn_course.grading.plugin, tensorflow"]
-    assert calls[-2].endswith("@ ROOT/source"), "requirements.txt is read from the zip's folder"
+    assert ran[-4:] == ["python -m pip install -q --upgrade pip", "python -m pip install -q -r requirements.txt",
+                        "python -c import cnn_course.grading.plugin, tensorflow",
+                        "python -c import cnn_course; cnn_course.load_mnist()"]
+    assert calls[-3].endswith("@ ROOT/source"), "requirements.txt is read from the zip's folder"
     assert f"{python} -m venv ROOT/venv" in ran
     installs = [call for call in ran if call.startswith("apt-get install")]
     if scenario == "recent-python3":  # as on Ubuntu 24.04: its own python3, and its venv package
