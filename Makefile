@@ -77,7 +77,7 @@ lint: install
 # The course package's wheel, as Colab's set-up cell builds it: built once, used by the unit
 # tests ($$CNN_COURSE_WHEEL) and the readers' check.
 WHEEL_DIR := _build/wheel
-WHEEL_SOURCES := pyproject.toml README.md LICENSE $(shell find cnn_course labs -name "*.py" -o -name "*.json")
+WHEEL_SOURCES := pyproject.toml README.md LICENSE $(shell find cnn_course labs -name "*.py" -o -name "*.json" -o -name "*.tmpl")
 
 $(WHEEL_DIR)/.built: $(WHEEL_SOURCES) | install
 	rm -rf $(WHEEL_DIR)

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
+import cnn_course
+from cnn_course.grading import wheel
 from cnn_course.notebook import glue
 from tools.run_alone import INSTALL_LINE
 
@@ -53,6 +55,16 @@ def test_every_set_up_cell_has_the_same_install_line():
                                               if c["cell_type"] == "code")["source"])).group(0)
              for p in NOTEBOOKS}
     assert len(lines) == 1, f"the notebooks install the course package in different ways: {lines}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_set_up_cell_installs_the_current_version_from_its_tag(path):
+    # On Colab a notebook gets the package of its own version, never a moving main: after a
+    # version change in pyproject.toml, every set-up cell names the new tag.
+    source = "".join(next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")["source"])
+    expected = wheel.install_line(wheel.version())
+    assert INSTALL_LINE.search(source).group(0) == expected, f"the set-up cell must run {expected}"
+    assert cnn_course.__version__ == wheel.version(), "cnn_course.__version__ differs from pyproject.toml's"
 
 
 def test_glossary_has_the_core_terms_in_both_languages():

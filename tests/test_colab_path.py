@@ -7,6 +7,8 @@ carry each lab's starter and graded tests, and never a solution.
 
 import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -54,6 +56,23 @@ def test_the_wheel_carries_each_labs_starter_and_tests_but_no_solution(wheel):
     requires = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist")]
     assert {"pytest", "pytest-timeout", "hypothesis"} <= set(requires), "unpinned, so Colab keeps its own"
     assert not [r for r in requires if r.startswith(("tensorflow", "keras"))], "Colab's TensorFlow is used"
+
+
+def test_the_wheel_carries_the_release_templates_and_renders_them_installed(wheel, installed):
+    # A release's texts are package data (pyproject.toml), read with importlib.resources.
+    templates = sorted((ROOT / "cnn_course" / "grading" / "templates").glob("*.tmpl"))
+    assert {"README.md.tmpl", "conftest.py.tmpl", "requirements.txt.tmpl", "setup.sh.tmpl",
+            "run_autograder.tmpl"} <= {path.name for path in templates}
+    with zipfile.ZipFile(wheel) as archive:
+        for path in templates:
+            packed = f"cnn_course/grading/templates/{path.name}"
+            assert packed in archive.namelist() and archive.read(packed) == path.read_bytes(), packed
+    rendered = subprocess.run([sys.executable, "-c", "from cnn_course.grading.release import render; "
+                               "import cnn_course; print(cnn_course.__file__); "
+                               "print(render('conftest.py.tmpl', module='lab3'))"],
+                              env={**os.environ, "PYTHONPATH": str(installed)}, cwd=installed,
+                              capture_output=True, text=True, check=True).stdout
+    assert rendered.startswith(str(installed)) and "grades ./lab3.py" in rendered
 
 
 def run_alone(notebook_path, folder, installed):

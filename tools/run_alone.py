@@ -51,25 +51,16 @@ INSTALL_LINE = re.compile(r'%pip install -q "cnn-course(\[[^\]]*\])? @ git\+[^"]
 def build_wheel(out_dir):
     """Build the course package's wheel from this checkout into ``out_dir``; return its path.
 
-    ``make test`` builds it once (``make wheel``) for the unit tests and this check. Built from
-    a copy of the checkout: setuptools writes build/ beside the sources, and a stale build/
-    could slip old files into the wheel. Offline with this environment's setuptools when it
-    has one (the authors' .venv), else in pip's isolated build environment.
+    ``make test`` builds it once (``make wheel``) for the unit tests and this check. The build
+    is the package's own, :func:`cnn_course.grading.wheel.build_wheel`, which releases use too
+    (reproducible: the same checkout gives the same wheel, byte for byte). Imported from this
+    checkout, since the readers' environment has the package uninstalled.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    offline = importlib.util.find_spec("setuptools") is not None
-    with tempfile.TemporaryDirectory(prefix="wheel-source-") as folder:
-        source = Path(folder) / "cnn-course"
-        shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-            ".git", ".venv", "_build", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
-        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                               *(["--no-build-isolation", "--no-index"] if offline else []),
-                               "--wheel-dir", str(out_dir), str(source)], capture_output=True, text=True)
-    if done.returncode != 0:  # setuptools' warnings otherwise, not worth a reader's screen
-        sys.exit(f"building the course package's wheel failed:\n{done.stderr[-3000:]}")
-    (wheel,) = out_dir.glob("cnn_course-*.whl")
-    return wheel
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from cnn_course.grading.wheel import build_wheel as build
+
+    return build(out_dir, ROOT)
 
 
 def install_from_wheel(source, wheel):
@@ -207,7 +198,10 @@ def main(argv=None):
         worker(args.worker, args.wheel, args.timeout, args.setup_only)
         return 0
     if args.build_wheel:
-        print(build_wheel(args.build_wheel))
+        try:
+            print(build_wheel(args.build_wheel))
+        except RuntimeError as failure:
+            sys.exit(str(failure))
         return 0
     if not args.notebooks:
         parser.error("give the notebooks to run")
@@ -219,7 +213,10 @@ def main(argv=None):
         sys.exit("not a readers' environment (make reader-check builds one):\n" + "\n".join(problems))
     notebooks = [notebook.resolve() for notebook in args.notebooks]
     with tempfile.TemporaryDirectory() as wheel_dir:
-        wheel = args.wheel.resolve() if args.wheel else build_wheel(wheel_dir)
+        try:
+            wheel = args.wheel.resolve() if args.wheel else build_wheel(wheel_dir)
+        except RuntimeError as failure:
+            sys.exit(str(failure))
         problems += check_install(notebooks, wheel, args.timeout)
         if problems:
             rows = []
