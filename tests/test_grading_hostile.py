@@ -11,13 +11,14 @@ own, a submission that waits forever without using the CPU.
 
 import ast
 import csv
+import inspect
 import json
 import time
 from pathlib import Path
 
 import pytest
 
-from cnn_course import labs
+from cnn_course import labs, layers
 from cnn_course.grading.runner import Limits, lab_tests, run_lab_tests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,7 +232,14 @@ def test_a_file_that_calls_the_package_or_tensorflow_for_the_work_earns_nothing_
     (submissions / "honest.py").write_text(LAB3_SOLUTION)
     for name, (source, _, _) in COPIES.items():
         (submissions / f"{name}.py").write_text(source)
+    # Pasted, not called: no call to see, so flagged for the instructor to review, not scored.
+    pasted = inspect.getsource(layers.conv2d_backward).replace("dx", "grad_x").replace("dw", "grad_w")
+    (submissions / "pastes_the_layers.py").write_text(LAB3_SOLUTION + "\n\n" + pasted)
     labs.grade("lab3", [submissions], out=tmp_path / "grades.csv", jobs=2)
+    with (tmp_path / "grades.csv").open() as handle:
+        flagged = {row["student"]: row["near copies"] for row in csv.DictReader(handle)}
+    assert flagged["pastes_the_layers"].startswith("conv2d_backward ~ cnn_course.layers.conv2d_backward (1.00)")
+    assert flagged["honest"] == ""
     details = json.loads((tmp_path / "grades.json").read_text())
     tests = {Path(where).stem: result for where, result in details.items()}
     total = sum(t["points"] for t in tests["honest"])

@@ -375,3 +375,17 @@ def test_setup_sh_brings_python_311_from_wherever_the_image_has_it(released, sce
         assert "add-apt-repository -y ppa:deadsnakes/ppa" in ran
         assert ran[ran.index("add-apt-repository -y ppa:deadsnakes/ppa") + 1] == "apt-get update -qq"
         assert installs[-1] == "apt-get install -y -qq python3.11 python3.11-venv"
+
+
+def test_run_autograder_writes_results_even_when_the_grader_cannot_start(released, tmp_path):
+    """Gradescope shows "autograder failed" and nothing else without a results.json."""
+    lab = LABS[0]
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(released / "gradescope" / f"{lab.name}_autograder.zip") as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": str(tmp_path / "no-such-python")}
+    subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, timeout=60)
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "could not grade this submission" in results["output"]
+    assert "no-such-python" in results["output"]

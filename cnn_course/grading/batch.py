@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from .copies import describe, near_copies
 from .results import CSV_FIELDS, LabResult, skill_column, write_json
 from .runner import lab_tests, run_lab_tests
 from .starters import find_lab
@@ -228,11 +229,13 @@ def grade(lab, submissions, out=None, timeout=None, limits=None, format="csv", j
                 result = (next(results) if submission.path else
                           LabResult.not_run(lab.module, submission.source, expected, NOT_GRADED + submission.why))
                 where = shown(submission.path or submission.source)
-                rows.append({**result.to_csv_row(submission.student), "submission": where})
+                pasted = _near_copies(submission.path)
+                rows.append({**result.to_csv_row(submission.student), "submission": where, NEAR_COPIES: pasted})
                 details[where] = result.to_json()
                 print(f"{submission.student}: " + (f"{result.points:g}/{result.max_points:g} points"
                                                    + (f" ({result.reason})" if result.reason else "")
-                                                   if submission.path else result.reason), flush=True)
+                                                   if submission.path else result.reason)
+                      + (f" [near copies of the course's code, to review: {pasted}]" if pasted else ""), flush=True)
     graded = sum(1 for row in rows if not row["reason"].startswith(NOT_GRADED))
     print(f"{lab.module}: graded {graded} of {len(found)} students"
           + (f"; {len(found) - graded} not graded, each with why above" if graded < len(found) else "")
@@ -274,13 +277,26 @@ def _grade_for_gradescope(lab, submissions, out, timeout, limits):
     return result.to_csv_row("student")
 
 
+NEAR_COPIES = "near copies"  # the CSV column: functions nearly the package's own, for review (not scored)
+
+
+def _near_copies(path):
+    """:func:`~cnn_course.grading.copies.near_copies` of the file at ``path``, described ("" if none)."""
+    if path is None:
+        return ""
+    try:
+        return describe(near_copies(Path(path).read_text(errors="replace")))
+    except (OSError, ValueError, RecursionError):  # unreadable, or too odd to parse: nothing to report
+        return ""
+
+
 def write_csv(rows, path, skills):
     """The class's grades, one row per submission: :data:`~cnn_course.grading.results.CSV_FIELDS`,
-    then one column per skill in ``skills``."""
+    then one column per skill in ``skills``, then the near copies of the course's code."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS + [skill_column(s) for s in skills])
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS + [skill_column(s) for s in skills] + [NEAR_COPIES])
         writer.writeheader()
         writer.writerows(rows)
 
