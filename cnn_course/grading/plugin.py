@@ -356,27 +356,30 @@ def _watch_calls(item):
     files = _student_files
     borrowed = {}  # code -> message: a graded name bound to a function the lab does not allow
 
-    def profile(frame, event, arg):
-        if _forbidden_key in item.stash:
-            return
-        if event == "call" and frame.f_code in borrowed:  # a test called it: the file re-exports it
-            item.stash[_forbidden_key] = borrowed[frame.f_code]
-            return
+    def profile(frame, event, arg):  # called on every call and return while a test runs: kept lean
         if event == "call":
-            caller, code = frame.f_back, frame.f_code
+            code = frame.f_code
+            if code in borrowed:  # a test called it: the file re-exports it
+                return record(borrowed[code])
+            caller = frame.f_back
             if caller is None or caller.f_code.co_filename not in files or code in _EXEMPT_CODES:
                 return
             module, function = frame.f_globals.get("__name__", ""), code.co_name
         elif event == "c_call":
-            if frame.f_code.co_filename not in files:
+            caller = frame
+            if caller.f_code.co_filename not in files:
                 return
-            caller, module, function = frame, getattr(arg, "__module__", None), getattr(arg, "__name__", "")
+            module, function = getattr(arg, "__module__", None), getattr(arg, "__name__", "")
         else:
             return
         if not _is_allowed(module, function, allowed, this.module):
-            item.stash[_forbidden_key] = (
-                f"{caller.f_code.co_name} called {module}.{function}, which {this.module} does not allow "
-                f"(it allows {', '.join(allowed)} and the standard library)")
+            record(f"{caller.f_code.co_name} called {module}.{function}, which {this.module} does not allow "
+                   f"(it allows {', '.join(allowed)} and the standard library)")
+
+    def record(message):
+        """The first forbidden call decides; after it, nothing more to watch in this phase."""
+        item.stash.setdefault(_forbidden_key, message)
+        sys.setprofile(None)
 
     @contextlib.contextmanager
     def watching():
