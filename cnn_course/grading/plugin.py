@@ -31,6 +31,7 @@ students' files are graded one process each, by :mod:`cnn_course.grading.runner`
 
 import contextlib
 import faulthandler
+import functools
 import json
 import os
 import re
@@ -225,6 +226,9 @@ def lab(request):
             _loaded[path] = BrokenModule(path, error)
         for name in request.config.getoption("--lab-stop-calling"):  # hung in an earlier process
             _stop_calling(_loaded[path], name, "an earlier test", None)
+        allowed = _allowed(request.node)
+        if allowed is not None and isinstance(_loaded[path], types.ModuleType):
+            _instrument(_loaded[path], this.module, allowed)
     return _loaded[path]
 
 
@@ -324,74 +328,103 @@ def _is_allowed(module, function, allowed, own):
                for entry in allowed)
 
 
-def _borrowed(module, allowed, own):
-    """``{code: message}`` for each public function of the student's ``module`` that is not theirs
-    but imported from a module the lab does not allow (``from cnn_course.layers import conv2d``,
-    ``conv2d = functools.partial(tf.nn.conv2d, ...)``): calling it is calling that module."""
-    found = {}
-    for name in dir(module) if isinstance(module, types.ModuleType) else ():
-        value = getattr(module, name, None)
-        target = getattr(value, "func", value)  # a functools.partial's function
-        code = getattr(target, "__code__", None)
-        if name.startswith("_") or code is None or code.co_filename in _student_files:
-            continue
-        home = getattr(target, "__module__", "") or ""
-        if not _is_allowed(home, code.co_name, allowed, own):
-            found[code] = (f"{name} is {home}.{code.co_name}, imported into your file, which {own} does not allow "
-                           f"(it allows {', '.join(allowed)} and the standard library)")
-    return found
+_watched = []  # [(item, allowed names, the lab's module name)] while a lab test with a policy runs
+_depth = [0]  # how many of the student's functions are on the stack (the profile is on while > 0)
 
 
 def _watch_calls(item):
-    """A context in which every call made from the student's own file into a module the lab does
-    not allow is recorded (the first one, in ``item.stash``): ``sys.setprofile`` sees it however
-    the function was reached (an import, ``importlib``, ``sys.modules``, an attribute of an
-    allowed module). Calls made inside allowed code (Keras calling TensorFlow) are not the
-    student's, and not recorded. Not a sandbox: code pasted into the file is not seen."""
+    """A context for one phase of a lab test in which the call check is on (see :func:`_instrument`)."""
     allowed = _allowed(item) if _is_lab_test(item) else None
     if allowed is None:
         return contextlib.nullcontext()
-    this = _lab(item)
-    files = _student_files
-    borrowed = {}  # code -> message: a graded name bound to a function the lab does not allow
-
-    def profile(frame, event, arg):  # called on every call and return while a test runs: kept lean
-        if event == "call":
-            code = frame.f_code
-            if code in borrowed:  # a test called it: the file re-exports it
-                return record(borrowed[code])
-            caller = frame.f_back
-            if caller is None or caller.f_code.co_filename not in files:
-                return
-            module, function = frame.f_globals.get("__name__", ""), code.co_name
-        elif event == "c_call":
-            caller = frame
-            if caller.f_code.co_filename not in files:
-                return
-            module, function = getattr(arg, "__module__", None), getattr(arg, "__name__", "")
-        else:
-            return
-        if not _is_allowed(module, function, allowed, this.module):
-            record(f"{caller.f_code.co_name} called {module}.{function}, which {this.module} does not allow "
-                   f"(it allows {', '.join(allowed)} and the standard library)")
-
-    def record(message):
-        """The first forbidden call decides; after it, nothing more to watch in this phase."""
-        item.stash.setdefault(_forbidden_key, message)
-        sys.setprofile(None)
 
     @contextlib.contextmanager
     def watching():
-        for module in list(_loaded.values()):
-            borrowed.update(_borrowed(module, allowed, this.module))
-        previous = sys.getprofile()
-        sys.setprofile(profile)
+        _watched[:] = [(item, allowed, _lab(item).module)]
         try:
             yield
         finally:
-            sys.setprofile(previous)
+            _watched.clear()
 
     return watching()
+
+
+def _record(message):
+    """The first forbidden call of a test decides; after it, nothing more to watch."""
+    if _watched:
+        _watched[0][0].stash.setdefault(_forbidden_key, message)
+    sys.setprofile(None)
+
+
+def _profile(frame, event, arg):
+    """Every call made from the student's own file into a module the lab does not allow,
+    however it was reached (an import, ``importlib``, ``sys.modules``, an attribute of an
+    allowed module). Calls made inside allowed code (Keras calling TensorFlow) are not the
+    student's. On only while the student's functions run: kept lean."""
+    if event == "call":
+        caller = frame.f_back
+        if caller is None or caller.f_code.co_filename not in _student_files:
+            return
+        module, function = frame.f_globals.get("__name__", ""), frame.f_code.co_name
+    elif event == "c_call":
+        caller = frame
+        if caller.f_code.co_filename not in _student_files:
+            return
+        module, function = getattr(arg, "__module__", None), getattr(arg, "__name__", "")
+    else:
+        return
+    if _watched:
+        _, allowed, own = _watched[0]
+        if not _is_allowed(module, function, allowed, own):
+            _record(f"{caller.f_code.co_name} called {module}.{function}, which {own} does not allow "
+                    f"(it allows {', '.join(allowed)} and the standard library)")
+
+
+def _instrument(module, own, allowed):
+    """Set the call check on the student's loaded ``module``: each function of their file turns
+    the profile on while it runs (so the tests' own TensorFlow oracles run unwatched, at full
+    speed), and each name bound to a function the lab does not allow (``from cnn_course.layers
+    import conv2d``, ``conv2d = functools.partial(tf.nn.conv2d, ...)``) records the call when
+    a test calls it: calling it is calling that module."""
+    for name, value in list(vars(module).items()):
+        target = getattr(value, "func", value)  # a functools.partial's function
+        code = getattr(target, "__code__", None)
+        if code is None or not callable(value):
+            continue
+        if code.co_filename in _student_files:
+            if isinstance(value, types.FunctionType):
+                setattr(module, name, _watching(value))
+        elif not name.startswith("_"):
+            home = getattr(target, "__module__", "") or ""
+            if not _is_allowed(home, code.co_name, allowed, own):
+                setattr(module, name, _reporting(value, f"{name} is {home}.{code.co_name}, imported into your file, "
+                                                        f"which {own} does not allow (it allows "
+                                                        f"{', '.join(allowed)} and the standard library)"))
+
+
+def _watching(function):
+    @functools.wraps(function)
+    def watched(*args, **kwargs):
+        if not _watched or _depth[0]:  # outside a graded test, or a call between the student's functions
+            return function(*args, **kwargs)
+        _depth[0] += 1
+        previous = sys.getprofile()
+        sys.setprofile(_profile)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.setprofile(previous)
+            _depth[0] -= 1
+    return watched
+
+
+def _reporting(function, message):
+    @functools.wraps(getattr(function, "func", function))
+    def reported(*args, **kwargs):
+        if _watched:
+            _record(message)
+        return function(*args, **kwargs)
+    return reported
 
 
 _hang_key = pytest.StashKey[object]()
