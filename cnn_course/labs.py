@@ -80,7 +80,7 @@ def run_tests(lab, lab_file=None, timeout=None):
     for test in result.tests:
         unit = "point" if test.points == 1 else "points"
         line = f"{'✓' if test.passed else '✗'} {test.name} ({test.points:.3g} {unit})"
-        print(line + (f": {test.reason}" if test.reason else ""))
+        print(line + (f": {test.reason}".replace("\n", "\n    ") if test.reason else ""))
     print(result.summary())
     return result
 
@@ -153,38 +153,53 @@ def _report(passed, description, detail):
 
 
 def main(argv=None):
+    """The command line. A user's mistake (an unknown lab, ``--jobs 0``, a missing file) is one
+    line on stderr and exit code 2, never a traceback."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ValueError as error:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {error}\n")
+
+
+def _parser():
     parser = argparse.ArgumentParser(prog="python -m cnn_course.labs", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("generate", help="write every lab's starter from its solution")
-    commands.add_parser("check", help="exit 1 if a committed starter is stale")
-    grading = commands.add_parser("grade", help="grade submissions with a lab's tests")
-    grading.add_argument("lab", help="lab1, lab2, ... (or the folder name)")
+    defaults_shown = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
+    commands.add_parser("generate", help="write every lab's starter from its solution", **defaults_shown)
+    commands.add_parser("check", help="exit 1 if a committed starter is stale", **defaults_shown)
+    grading = commands.add_parser("grade", help="grade submissions with a lab's tests", **defaults_shown)
+    grading.add_argument("lab", help="lab1, lab2, ... (or the lab's folder)")
     grading.add_argument("submissions", nargs="+",
                          help="a class: a folder (or a zip) with a .py file, a sub-folder or a zip per student "
                               "(labs/README.md, \"How submissions are found\"); or students' .py files")
-    grading.add_argument("--out", help="CSV file for the grades (a JSON of per-test results is written beside it)")
+    grading.add_argument("--out", help="CSV file for the grades, with a JSON of every test's result beside it; "
+                                       "an existing sheet is updated: the students graded now replace their "
+                                       "rows, every other row is kept")
     grading.add_argument("--format", choices=FORMATS, default="csv",
                          help="csv: a row per student (and per-test JSON beside it); gradescope: "
-                              "Gradescope's results.json for one submission")
+                              "Gradescope's results.json for one student's upload")
     grading.add_argument("--timeout", type=float, default=None,
-                         help="seconds allowed per test, replacing each test's own limit (default: the "
-                              "limits the lab's test files set, the same as in a student's run_tests)")
+                         help="seconds allowed per test, replacing each test's own limit (none: the limits "
+                              "the lab's test files set, the same as in a student's run_tests)")
     grading.add_argument("--jobs", type=int, default=1,
-                         help="submissions graded at once, each in its own process (default 1; 2 helps "
-                              "when a second core is free: benchmarks/grading_throughput.md)"),
+                         help="submissions graded at once, each in its own process (2 helps when a second "
+                              "core is free: benchmarks/grading_throughput.md)")
     defaults = Limits()
     grading.add_argument("--wall-limit", type=float, default=defaults.wall,
-                         help=f"seconds of wall-clock time per submission (default {defaults.wall:g})")
-    grading.add_argument("--cpu-limit", type=float, default=defaults.cpu,
-                         help=f"seconds of CPU time per submission (default {defaults.cpu:g})")
+                         help="seconds of wall-clock time per submission")
+    grading.add_argument("--cpu-limit", type=float, default=defaults.cpu, help="seconds of CPU time per submission")
     grading.add_argument("--memory-limit", type=float, default=defaults.memory,
-                         help=f"GB of address space per submission (default {defaults.memory:g})")
+                         help="GB of address space per submission")
     releasing = commands.add_parser("release", help="write a lab's students' copy (folder and zip) and "
-                                                    "its Gradescope autograder")
+                                                    "its Gradescope autograder", **defaults_shown)
     releasing.add_argument("lab", help="lab1, lab2, ... or all")
     releasing.add_argument("--out", required=True, help="folder to write the release into")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def _run(args):
     if args.command == "generate":
         for lab in all_labs():
             lab.starter.write_text(make_starter(lab.solution.read_text()))

@@ -206,14 +206,20 @@ def test_grade_command_writes_csv(tmp_path):
         written = {row["student"]: row for row in csv.DictReader(handle)}
     skills = {t["skill"] for t in runner.lab_tests("lab1")}
     header = list(written["alice"])
-    assert header[:7] == ["student", "submission", "points", "max_points", "passed", "failed", "reason"]
-    assert header[7:-1] == [f"skill: {s}" for s in dict.fromkeys(t["skill"] for t in runner.lab_tests("lab1"))]
-    assert len(header[7:-1]) == len(skills) and header[-1] == "near copies"
+    assert header[:8] == ["student", "submission", "points", "max_points", "passed", "failed", "reason",
+                          "first problem"]
+    assert header[8:-1] == [f"skill: {s}" for s in dict.fromkeys(t["skill"] for t in runner.lab_tests("lab1"))]
+    assert len(header[8:-1]) == len(skills) and header[-1] == "near copies"
     # numbers a spreadsheet sums: "30", not "30.0"; a skill's points add up to the total
     total = round(sum(t["points"] for t in runner.lab_tests("lab1")), 2)
     assert total == int(total) and written["alice"]["points"] == written["alice"]["max_points"] == f"{total:g}"
-    assert sum(float(written["alice"][column]) for column in header[7:-1]) == pytest.approx(total)
-    assert written["bob"]["points"] == "0" and all(written["bob"][column] == "0" for column in header[7:-1])
+    assert sum(float(written["alice"][column]) for column in header[8:-1]) == pytest.approx(total)
+    assert written["bob"]["points"] == "0" and all(written["bob"][column] == "0" for column in header[8:-1])
+    # a line to act on for bob, and a feedback file per student to send
+    assert written["bob"]["first problem"].endswith(": NotImplementedError") and written["alice"]["first problem"] == ""
+    feedback = (tmp_path / "grades_feedback" / "bob.md").read_text()
+    assert feedback.startswith("# lab1: bob\n\n**0/") and "NotImplementedError" in feedback
+    assert (tmp_path / "grades_feedback" / "alice.md").is_file()
 
 
 def test_notebook_check_reports_without_raising(capsys):

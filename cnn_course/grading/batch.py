@@ -6,6 +6,7 @@ JSON (or, for one submission on Gradescope, as its ``results.json``).
 
 import contextlib
 import csv
+import json
 import multiprocessing
 import re
 import tempfile
@@ -197,7 +198,8 @@ def grade(lab, submissions, out=None, timeout=None, limits=None, format="csv", j
     each skill; ``reason`` is empty when the run completed, and begins "not graded: " for a
     student with nothing to grade, saying why). Prints what was graded and what was not, with
     counts. With ``out`` and ``format="csv"``, also writes the rows as CSV and every test's
-    result, with why it failed, as JSON beside it.
+    result, with why it failed, as JSON beside it, and a feedback file per student (Markdown: each
+    skill's points and every failed test with why) in ``<out>_feedback/``.
 
     ``format="gradescope"`` grades one student's upload (``submissions`` is one folder or one
     file; the lab's file is found among whatever they uploaded) and always writes Gradescope's
@@ -217,7 +219,7 @@ def grade(lab, submissions, out=None, timeout=None, limits=None, format="csv", j
     expected = lab_tests(lab)
     with tempfile.TemporaryDirectory(prefix="unpacked-") as unpacked:
         found = find_submissions(lab, submissions, Path(unpacked))
-        rows, details = [], {}
+        rows, details, feedback = [], {}, {}
         grade_one = partial(_grade_one, lab, expected=expected, timeout=timeout, limits=limits)
         # Worker processes, not threads: each starts its graded run with preexec_fn (the limits),
         # which is unsafe in a process that runs threads. "spawn": a clean worker.
@@ -232,6 +234,7 @@ def grade(lab, submissions, out=None, timeout=None, limits=None, format="csv", j
                 pasted = _near_copies(submission.path)
                 rows.append({**result.to_csv_row(submission.student), "submission": where, NEAR_COPIES: pasted})
                 details[where] = result.to_json()
+                feedback[submission.student] = result.to_feedback(submission.student)
                 print(f"{submission.student}: " + (f"{result.points:g}/{result.max_points:g} points"
                                                    + (f" ({result.reason})" if result.reason else "")
                                                    if submission.path else result.reason)
@@ -241,9 +244,26 @@ def grade(lab, submissions, out=None, timeout=None, limits=None, format="csv", j
           + (f"; {len(found) - graded} not graded, each with why above" if graded < len(found) else "")
           + ("" if found else f" (nothing found in {', '.join(map(str, submissions))})"), flush=True)
     if out is not None:
-        write_csv(rows, out, skills=dict.fromkeys(t.get("skill", "") for t in expected))
-        write_json(details, Path(out).with_suffix(".json"))
+        kept = write_csv(rows, out, skills=dict.fromkeys(t.get("skill", "") for t in expected))
+        json_path = Path(out).with_suffix(".json")
+        earlier = json.loads(json_path.read_text()) if kept and json_path.is_file() else {}
+        write_json({**earlier, **details}, json_path)
+        if kept:
+            print(f"{out}: {len(rows)} rows written, {kept} other students' rows kept", flush=True)
+        folder = feedback_folder(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        for student, text in feedback.items():  # one file per student, to send as it is
+            (folder / f"{_safe_name(student)}.md").write_text(text)
     return rows
+
+
+def feedback_folder(out):
+    """Where :func:`grade` writes each student's feedback: ``grades/lab2.csv`` -> ``grades/lab2_feedback/``."""
+    return Path(out).with_name(Path(out).stem + "_feedback")
+
+
+def _safe_name(student):
+    return re.sub(r"[^\w.-]+", "_", student).strip("._") or "student"
 
 
 def _grade_for_gradescope(lab, submissions, out, timeout, limits):
@@ -292,13 +312,29 @@ def _near_copies(path):
 
 def write_csv(rows, path, skills):
     """The class's grades, one row per submission: :data:`~cnn_course.grading.results.CSV_FIELDS`,
-    then one column per skill in ``skills``, then the near copies of the course's code."""
+    then one column per skill in ``skills``, then the near copies of the course's code.
+
+    An existing sheet is updated, never replaced: a student graded again (regrading one file)
+    gets their row replaced in place, every other row is kept, in its order. Returns how many
+    rows were kept. Raises ``ValueError`` if the existing file is not such a sheet."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    fields = CSV_FIELDS + [skill_column(s) for s in skills] + [NEAR_COPIES]
+    earlier = []
+    if path.is_file() and path.stat().st_size:
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "student" not in reader.fieldnames:
+                raise ValueError(f"out must be a grades sheet (a CSV with a student column) or a new file; "
+                                 f"got {str(path)!r}, which has columns {reader.fieldnames}")
+            earlier = list(reader)
+    new = {row["student"]: row for row in rows}
+    merged = [new.pop(row["student"]) if row["student"] in new else row for row in earlier] + list(new.values())
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS + [skill_column(s) for s in skills] + [NEAR_COPIES])
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(merged)
+    return len(merged) - len(rows)
 
 
 def _grade_one(lab, path, expected, timeout, limits):

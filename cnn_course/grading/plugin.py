@@ -32,6 +32,7 @@ students' files are graded one process each, by :mod:`cnn_course.grading.runner`
 import contextlib
 import faulthandler
 import functools
+import gc
 import json
 import os
 import re
@@ -61,10 +62,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 LAB_TEST_FILE = re.compile(r"test_lab\d+(_hidden)?\.py")
-REASON_LENGTH = 160  # characters of a failure's first line kept as its reason
+REASON_LINES, REASON_LENGTH = 6, 600  # of a failure's message, kept as its reason
 _results_key = pytest.StashKey[list]()
 _points_key = pytest.StashKey[float]()
 _limit_key = pytest.StashKey[float]()
+_graded_key = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser):
@@ -218,6 +220,7 @@ def lab(request):
         if not path.is_file():
             pytest.fail(f"neither solution.py nor {path.name} in {this.folder}: give the file to grade with --lab-file")
     path = Path(path).resolve()
+    request.config.stash[_graded_key] = str(path)  # the file the "lab points" line names
     if path not in _loaded:
         _student_files.add(str(path))
         try:
@@ -375,9 +378,19 @@ def _profile(frame, event, arg):
         return
     if _watched:
         _, allowed, own = _watched[0]
-        if not _is_allowed(module, function, allowed, own):
+        if not _is_allowed(module, function, allowed, own) and not _called_by_the_interpreter(frame, event):
             _record(f"{caller.f_code.co_name} called {module}.{function}, which {own} does not allow "
                     f"(it allows {', '.join(allowed)} and the standard library)")
+
+
+def _called_by_the_interpreter(frame, event):
+    """Code Python runs in the student's frame without the student calling it: an object's
+    ``__del__`` (a TensorFlow tensor of the tests' oracle, collected then), a garbage
+    collector callback (Hypothesis registers one)."""
+    if event != "call":
+        return False
+    return frame.f_code.co_name == "__del__" or any(getattr(callback, "__code__", None) is frame.f_code
+                                                    for callback in gc.callbacks)
 
 
 def _instrument(module, own, allowed):
@@ -457,13 +470,23 @@ def pytest_runtest_protocol(item, nextitem):
 
 # ---------------------------------------------------------------- points
 
-def _reason(report):
-    """The first line of a failure's message: "NotImplementedError", "AssertionError: ..."."""
-    crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr or "")
-    text = text.removeprefix(f"{__name__}.")  # "TimeLimitExceeded: ...", not the module's path
-    first = text.strip().splitlines()[0] if text.strip() else "failed"
-    return first if len(first) <= REASON_LENGTH else first[: REASON_LENGTH - 1] + "…"
+def _reason(report, call=None):
+    """Why a test failed, in a few lines: the exception and its message ("AssertionError: what
+    was compared", NumPy's mismatch lines, "Regex pattern did not match" with the pattern and the
+    message given), without the traceback, and without the notes Hypothesis adds (its failing
+    example names a temporary path that changes from run to run)."""
+    error = call.excinfo.value if call is not None and call.excinfo is not None else None
+    if error is not None:
+        message = str(error).strip()
+        text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    else:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(report.longrepr or "")
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()][:REASON_LINES] or ["failed"]
+    if lines[0].endswith(":") and len(lines) > 1:  # "AssertionError:" then NumPy's message on the next line
+        lines[:2] = [f"{lines[0]} {lines[1].strip()}"]
+    reason = "\n".join(lines)
+    return reason if len(reason) <= REASON_LENGTH else reason[: REASON_LENGTH - 1] + "…"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -479,12 +502,12 @@ def pytest_runtest_makereport(item, call):
         previous = [r for r in results if r["test"] == item.nodeid]
         if previous:
             if failed and previous[0]["passed"]:
-                previous[0].update(passed=False, reason=_reason(report))
+                previous[0].update(passed=False, reason=_reason(report, call))
                 _progress(item.config, result=previous[0])
         else:
             results.append({"lab": _lab(item).name, **_entry(item),
                             "passed": report.passed and report.when == "call",
-                            "reason": _reason(report) if failed else ""})
+                            "reason": _reason(report, call) if failed else ""})
             if _forbidden_key in item.stash:
                 results[-1]["forbidden"] = item.stash[_forbidden_key]
             _progress(item.config, result=results[-1])
@@ -495,15 +518,25 @@ def pytest_terminal_summary(terminalreporter, config):
     if not results:
         return
     terminalreporter.section("lab points")
+    several = len({r.get("lab_file") for r in results}) > 1  # the mutation suite's many files: totals only
     for lab_name in sorted({r["lab"] for r in results}):
         rows = [r for r in results if r["lab"] == lab_name]
         for who in sorted({r.get("lab_file") for r in rows}, key=str):
             mine = [r for r in rows if r.get("lab_file") == who]
+            if not several:  # a student's `python -m pytest`: each test, ✓ or ✗ and why, as run_tests shows
+                for r in mine:
+                    reason = r["reason"].replace("\n", "\n    ")
+                    terminalreporter.write_line(f"{'✓' if r['passed'] else '✗'} {r['test'].split('::', 1)[-1]} "
+                                                f"({r['points']:.3g} points)" + (f": {reason}" if reason else ""))
             earned = round(sum(r["points"] for r in mine if r["passed"]), 2)
             total = round(sum(r["points"] for r in mine), 2)
-            who = who or (_lab_files(config) or ["solution.py"])[0]
-            terminalreporter.write_line(f"{lab_name} ({who}): {earned:g}/{total:g} points, "
-                                        f"{sum(r['passed'] for r in mine)}/{len(mine)} tests passed")
+            who = who or config.stash.get(_graded_key, None) or (_lab_files(config) or ["solution.py"])[0]
+            public_only = not any(r["hidden"] for r in mine)
+            terminalreporter.write_line(
+                f"{lab_name} ({Path(who).name}): {earned:g}/{total:g} points, "
+                f"{sum(r['passed'] for r in mine)}/{len(mine)} tests passed"
+                + (" (the public tests: your instructor's grade adds hidden tests of the same skills)"
+                   if public_only else ""))
     report_path = config.getoption("--grade-report")
     if report_path:
         Path(report_path).write_text(json.dumps({"tests": results}, indent=2))

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-CSV_FIELDS = ["student", "submission", "points", "max_points", "passed", "failed", "reason"]
+CSV_FIELDS = ["student", "submission", "points", "max_points", "passed", "failed", "reason", "first problem"]
 
 
 def number(points):
@@ -102,9 +102,37 @@ class LabResult:
         its points earned), points as plain numbers."""
         row = {"student": student, "submission": self.lab_file, "points": number(self.points),
                "max_points": number(self.max_points), "passed": self.passed, "failed": self.failed,
-               "reason": self.reason}
+               "reason": self.reason, "first problem": self.first_problem()}
         row.update({skill_column(skill): number(earned) for skill, (earned, _) in self.skills().items()})
         return row
+
+    def first_problem(self):
+        """One line for the class's sheet: the first failed test's skill, name and reason ("" if none)."""
+        failed = next((test for test in self.tests if not test.passed), None)
+        if failed is None:
+            return ""
+        reason = failed.reason.splitlines()[0] if failed.reason else "failed"
+        return f"{failed.skill or 'other'}: {failed.name}: {reason}"
+
+    def to_feedback(self, student):
+        """Feedback an instructor can send the student, in Markdown: the points, each skill's
+        points, and every failed test with why, skill by skill."""
+        summary = (f"**{number(self.points)}/{number(self.max_points)} points**, {self.passed} of "
+                   f"{len(self.tests)} tests passed.")
+        if self.reason:
+            summary += f" The run did not complete: {self.reason}."
+        lines = [f"# {self.lab}: {student}", "", summary, "", "| skill | points |", "| --- | --- |"]
+        lines += [f"| {skill or 'other'} | {number(earned)}/{number(available)} |"
+                  for skill, (earned, available) in self.skills().items()]
+        for skill in self.skills():
+            failed = [test for test in self.tests if test.skill == skill and not test.passed]
+            if failed:
+                lines += ["", f"## {skill or 'other'}: what failed", ""]
+                for test in failed:
+                    reason = (test.reason or "failed").replace("\n", "\n  ")
+                    hidden = " (a hidden test)" if test.hidden else ""
+                    lines.append(f"- `{test.name}`{hidden}, {number(test.points)} points: {reason}")
+        return "\n".join(lines) + "\n"
 
     def to_json(self):
         """Every test's result (``name, points, passed, reason, skill, hidden``), as JSON-ready dicts."""

@@ -210,7 +210,8 @@ def test_conv2d_matches_tensorflow(lab, case):
     y = lab.conv2d(x, w, b, stride=stride, padding=padding)
     expected = tf_conv(x.astype(np.float64), w.astype(np.float64), b, stride, padding)
     assert y.shape == expected.shape, f"expected shape {expected.shape}, got {y.shape}"
-    wanted = np.result_type(x.dtype, w.dtype, np.float32)  # float32 at least, as TensorFlow's
+    # The docstring's rule: float64 if either input is float64, else float32 (integers included)
+    wanted = np.float64 if np.float64 in (x.dtype, w.dtype) else np.float32
     assert y.dtype == wanted, f"for {x.dtype} x and {w.dtype} w, expected {wanted}, got {y.dtype}"
     np.testing.assert_allclose(y, expected, rtol=1e-9, atol=1e-9)
 

@@ -121,6 +121,11 @@ def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
 def max_pool2d_backward(dy, cache):
     """Max pooling, backward: each window's gradient goes to its maximum alone.
 
+    When several cells of a window tie for its maximum (ReLU outputs tie at 0 all the time),
+    the gradient goes to the first of them in row-major order (row by row, then along the
+    row), as TensorFlow's does. Another choice would not be wrong (see the notebook's *To
+    think about*); this one lets your gradient be compared with TensorFlow's.
+
     Parameters
     ----------
     dy : float array of shape (N, Ho, Wo, C), the gradient of the loss with respect to ``y``
