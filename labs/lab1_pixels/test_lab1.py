@@ -10,6 +10,8 @@ at most a quarter. A test function's points are shared among its parametrized ca
 import numpy as np
 import pytest
 
+from cnn_course.grading.compare import assert_close, assert_same
+
 pytestmark = pytest.mark.timeout(60)
 
 # What the graded functions may call, besides the standard library and your own file. A skill
@@ -50,10 +52,10 @@ def check_pipeline(lab, rgb_batch):
     expected = bt601_reference(rgb_batch)[..., np.newaxis] / 255
     assert x.shape == expected.shape, f"expected shape {expected.shape}, got {x.shape}"
     assert x.dtype == np.float32, f"expected float32, got {x.dtype}"
-    np.testing.assert_allclose(x, expected, rtol=1e-5, atol=1e-6)
+    assert_close(x, expected, rtol=1e-5, atol=1e-6)
     one = lab.to_batch(lab.add_channel_axis(lab.to_grayscale(lab.normalize(rgb_batch[0]))))
     assert one.shape == (1, *expected.shape[1:]), f"expected shape {(1, *expected.shape[1:])}, got {one.shape}"
-    np.testing.assert_allclose(one, expected[:1], rtol=1e-5, atol=1e-6)
+    assert_close(one, expected[:1], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.skill(GRAYSCALE)
@@ -63,7 +65,7 @@ def test_to_grayscale_uses_bt601_weights(lab):
     expected = 0.299 * RGB[..., 0] + 0.587 * RGB[..., 1] + 0.114 * RGB[..., 2]
     assert gray.shape == (4, 5)
     assert gray.dtype == np.float32
-    np.testing.assert_allclose(gray, expected, rtol=1e-5, atol=1e-3)
+    assert_close(gray, expected, rtol=1e-5, atol=1e-3)
 
 
 @pytest.mark.skill(GRAYSCALE)
@@ -72,7 +74,7 @@ def test_to_grayscale_of_a_batch_and_of_floats(lab):
     batch = np.stack([RGB, RGB[::-1]])
     assert lab.to_grayscale(batch).shape == (2, 4, 5)
     white = np.ones((2, 2, 3), dtype=np.float64)
-    np.testing.assert_allclose(lab.to_grayscale(white), 1.0, rtol=1e-6)
+    assert_close(lab.to_grayscale(white), 1.0, rtol=1e-6)
 
 
 @pytest.mark.skill(VALIDATION)
@@ -93,7 +95,7 @@ def test_normalize_scales_to_unit_interval(lab):
     images = np.array([[0, 51, 255]], dtype=np.uint8)
     scaled = lab.normalize(images)
     assert scaled.dtype == np.float32
-    np.testing.assert_allclose(scaled, [[0.0, 0.2, 1.0]], rtol=1e-6)
+    assert_close(scaled, [[0.0, 0.2, 1.0]], rtol=1e-6)
 
 
 @pytest.mark.skill(SCALING)
@@ -102,7 +104,7 @@ def test_normalize_keeps_shape(lab):
     images = RNG.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
     scaled = lab.normalize(images)
     assert scaled.shape == images.shape
-    np.testing.assert_allclose(scaled, images / 255, rtol=1e-6)
+    assert_close(scaled, images / 255, rtol=1e-6)
 
 
 @pytest.mark.skill(VALIDATION)
@@ -136,7 +138,7 @@ def test_to_batch(lab):
     image = RNG.random((28, 28, 1)).astype(np.float32)
     batch = lab.to_batch(image)
     assert batch.shape == (1, 28, 28, 1)
-    np.testing.assert_array_equal(batch[0], image)
+    assert_same(batch[0], image)
 
 
 @pytest.mark.skill(VALIDATION)
@@ -160,7 +162,7 @@ def test_one_hot_matches_keras(lab):
     encoded = lab.one_hot(labels, 10)
     assert encoded.shape == (6, 10)
     assert encoded.dtype == np.float32
-    np.testing.assert_array_equal(encoded, one_hot_reference(labels, 10))
+    assert_same(encoded, one_hot_reference(labels, 10))
 
 
 @pytest.mark.skill(VALIDATION)

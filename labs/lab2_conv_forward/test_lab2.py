@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import tf_conv
 
 pytestmark = pytest.mark.timeout(60)
@@ -86,14 +87,14 @@ def test_pad_puts_zeros_around_each_image(lab):
     padded = lab.pad(x, ((1, 2), (0, 3)))
     assert padded.shape == (2, 6, 7, 2)
     assert padded.dtype == np.float32
-    np.testing.assert_array_equal(padded, np.pad(x, ((0, 0), (1, 2), (0, 3), (0, 0))))
+    assert_same(padded, np.pad(x, ((0, 0), (1, 2), (0, 3), (0, 0))))
 
 
 @pytest.mark.skill(PAD)
 @pytest.mark.points(1)
 def test_pad_by_zero_is_a_copy_of_the_input(lab):
     x = RNG.integers(0, 9, (1, 2, 2, 1))
-    np.testing.assert_array_equal(lab.pad(x, ((0, 0), (0, 0))), x)
+    assert_same(lab.pad(x, ((0, 0), (0, 0))), x)
 
 
 @pytest.mark.skill(VALIDATION)
@@ -118,7 +119,7 @@ def test_conv2d_on_the_chapter_example(lab):
     K = np.arange(4, dtype=np.float32).reshape(2, 2, 1, 1)
     Y = lab.conv2d(X, K)
     assert Y.shape == (1, 2, 2, 1)
-    np.testing.assert_allclose(Y[0, :, :, 0], [[19, 25], [37, 43]])
+    assert_close(Y[0, :, :, 0], [[19, 25], [37, 43]])
 
 
 @pytest.mark.skill(CONV)
@@ -128,7 +129,7 @@ def test_conv2d_returns_float32_for_float32(lab):
     w = RNG.standard_normal((3, 3, 3, 4)).astype(np.float32)
     y = lab.conv2d(x, w)
     assert y.dtype == np.float32
-    np.testing.assert_allclose(y, tf_conv(x, w), rtol=1e-4, atol=1e-4)
+    assert_close(y, tf_conv(x, w), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.skill(CONV)
@@ -137,7 +138,7 @@ def test_conv2d_adds_one_bias_per_output_channel(lab):
     x = RNG.standard_normal((1, 4, 4, 2))
     w = RNG.standard_normal((2, 2, 2, 3))
     b = np.array([1.0, -2.0, 0.5])
-    np.testing.assert_allclose(lab.conv2d(x, w, b), tf_conv(x, w, b), rtol=1e-10, atol=1e-10)
+    assert_close(lab.conv2d(x, w, b), tf_conv(x, w, b), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.skill(CONV)
@@ -148,7 +149,7 @@ def test_conv2d_same_padding_puts_the_odd_zero_bottom_right(lab):
     w = RNG.standard_normal((2, 2, 1, 1))
     y = lab.conv2d(x, w, padding="same")
     assert y.shape == (1, 4, 4, 1)
-    np.testing.assert_allclose(y, tf_conv(x, w, padding="same"), rtol=1e-10, atol=1e-10)
+    assert_close(y, tf_conv(x, w, padding="same"), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.skill(CONV)
@@ -158,7 +159,7 @@ def test_conv2d_with_a_stride_pair(lab):
     w = RNG.standard_normal((3, 2, 2, 2))
     for padding in ("valid", "same"):
         y = lab.conv2d(x, w, stride=(2, 3), padding=padding)
-        np.testing.assert_allclose(y, tf_conv(x, w, stride=(2, 3), padding=padding),
+        assert_close(y, tf_conv(x, w, stride=(2, 3), padding=padding),
                                    rtol=1e-10, atol=1e-10)
 
 
@@ -213,7 +214,7 @@ def test_conv2d_matches_tensorflow(lab, case):
     # The docstring's rule: float64 if either input is float64, else float32 (integers included)
     wanted = np.float64 if np.float64 in (x.dtype, w.dtype) else np.float32
     assert y.dtype == wanted, f"for {x.dtype} x and {w.dtype} w, expected {wanted}, got {y.dtype}"
-    np.testing.assert_allclose(y, expected, rtol=1e-9, atol=1e-9)
+    assert_close(y, expected, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.skill(OUTPUT_SIZE)

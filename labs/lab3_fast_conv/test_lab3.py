@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cnn_course.gradcheck import numerical_gradient, relative_error
+from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import tf_conv, tf_conv_grads
 
 pytestmark = pytest.mark.timeout(60)
@@ -97,7 +98,7 @@ def test_im2col_rows_are_the_windows(lab, shape, f_h, f_w, stride, padding, pads
     expected = naive_im2col(x, f_h, f_w, stride, pads)
     assert cols.shape == expected.shape
     assert cols.dtype == np.float32
-    np.testing.assert_array_equal(cols, expected)
+    assert_same(cols, expected)
 
 
 @pytest.mark.skill(IM2COL)
@@ -115,7 +116,7 @@ def test_col2im_is_the_adjoint_of_im2col(lab, case):
     c = np.random.default_rng(0).standard_normal(cols.shape)
     back = lab.col2im(c, x.shape, f_h, f_w, stride, padding)
     assert back.shape == x.shape
-    np.testing.assert_allclose(np.sum(cols * c), np.sum(x * back), rtol=1e-10, atol=1e-10)
+    assert_close(np.sum(cols * c), np.sum(x * back), rtol=1e-10, atol=1e-10)
 
 
 # ---------------------------------------------------------------- against TensorFlow
@@ -136,13 +137,13 @@ def test_conv2d_and_its_gradients_match_tensorflow(lab, case):
     y = lab.conv2d(x, w, b, stride, padding)
     expected = tf_conv(x, w, b, stride, padding)
     assert y.shape == expected.shape, f"y: expected shape {expected.shape}, got {y.shape}"
-    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10, err_msg="y")
+    assert_close(y, expected, rtol=1e-10, atol=1e-10, err_msg="y")
     dy = np.random.default_rng(1).standard_normal(expected.shape)
     dx, dw, db = lab.conv2d_backward(dy, x, w, stride, padding)
     tdx, tdw, tdb = tf_conv_grads(dy, x, w, stride, padding)
     for name, ours, theirs in [("dx", dx, tdx), ("dw", dw, tdw), ("db", db, tdb)]:
         assert ours.shape == theirs.shape, f"{name}: expected shape {theirs.shape}, got {ours.shape}"
-        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10, err_msg=name)
+        assert_close(ours, theirs, rtol=1e-10, atol=1e-10, err_msg=name)
 
 
 @pytest.mark.skill(LAYER)
@@ -152,7 +153,7 @@ def test_conv2d_without_bias_in_float32(lab):
     w = RNG.standard_normal((3, 3, 3, 5)).astype(np.float32)
     y = lab.conv2d(x, w, stride=2, padding="same")
     assert y.dtype == np.float32
-    np.testing.assert_allclose(y, tf_conv(x, w, None, 2, "same"), rtol=1e-4, atol=1e-4)
+    assert_close(y, tf_conv(x, w, None, 2, "same"), rtol=1e-4, atol=1e-4)
 
 
 # ---------------------------------------------------------------- finite differences (float64)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_course.gradcheck import numerical_gradient, relative_error
+from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import tf_conv, tf_conv_grads
 
 from test_lab3 import GRADCHECK, IM2COL, LAYER, STEP, naive_im2col
@@ -27,11 +28,11 @@ def test_layer_in_float32_matches_tensorflow(lab, shape_x, shape_w, stride, padd
     b = RNG.standard_normal(shape_w[3]).astype(np.float32)
     y = lab.conv2d(x, w, b, stride, padding)
     assert y.dtype == np.float32, f"expected float32, got {y.dtype}"
-    np.testing.assert_allclose(y, tf_conv(x, w, b, stride, padding), rtol=1e-4, atol=1e-4)
+    assert_close(y, tf_conv(x, w, b, stride, padding), rtol=1e-4, atol=1e-4)
     dy = RNG.standard_normal(y.shape).astype(np.float32)
     for name, ours, theirs in zip(("dx", "dw", "db"), lab.conv2d_backward(dy, x, w, stride, padding),
                                   tf_conv_grads(dy, x, w, stride, padding), strict=True):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3, err_msg=name)
+        assert_close(ours, theirs, rtol=1e-3, atol=1e-3, err_msg=name)
 
 
 @pytest.mark.skill(GRADCHECK)
@@ -58,4 +59,4 @@ def test_im2col_rows_on_other_shapes(lab, shape, f_h, f_w, stride, padding, pads
     cols = lab.im2col(x, f_h, f_w, stride, padding)
     expected = naive_im2col(x, f_h, f_w, stride, pads)
     assert cols.shape == expected.shape, f"expected shape {expected.shape}, got {cols.shape}"
-    np.testing.assert_array_equal(cols, expected)
+    assert_same(cols, expected)

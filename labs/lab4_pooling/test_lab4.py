@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cnn_course.gradcheck import numerical_gradient, relative_error
+from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import tf
 
 pytestmark = pytest.mark.timeout(60)
@@ -104,11 +105,11 @@ def test_pooling_layers_and_their_gradients_match_tensorflow(lab, case, seed, re
         y, cache = getattr(lab, name)(x, pool, stride, padding)
         expected = op(x, *tf_args(pool, stride, padding)).numpy()
         assert y.shape == expected.shape, f"{name}: expected shape {expected.shape}, got {y.shape}"
-        np.testing.assert_allclose(y, expected, rtol=tol, atol=tol, err_msg=name)
+        assert_close(y, expected, rtol=tol, atol=tol, err_msg=name)
         dy = rng.normal(size=y.shape)
         dx = getattr(lab, name + "_backward")(dy, cache)
         expected = tf_grad(op, x, dy, pool, stride, padding)
-        np.testing.assert_allclose(dx, expected, rtol=1e-10, atol=1e-12, err_msg=f"{name}_backward")
+        assert_close(dx, expected, rtol=1e-10, atol=1e-12, err_msg=f"{name}_backward")
 
 
 # ---------------------------------------------------------------- geometry
@@ -134,7 +135,7 @@ def test_pool_geometry(lab, args, pool, stride, pad, out):
 @pytest.mark.points(1)
 def test_max_pool2d_worked_example(lab):
     y, _ = lab.max_pool2d(X44)
-    np.testing.assert_array_equal(y[0, :, :, 0], [[6, 8], [14, 16]])
+    assert_same(y[0, :, :, 0], [[6, 8], [14, 16]])
     assert y.dtype == np.float32
 
 
@@ -146,7 +147,7 @@ def test_max_pool2d_backward_worked_example(lab):
     dx = lab.max_pool2d_backward(dy, cache)
     expected = np.zeros((4, 4), np.float32)
     expected[1, 1], expected[1, 3], expected[3, 1], expected[3, 3] = 1, 2, 3, 4
-    np.testing.assert_array_equal(dx[0, :, :, 0], expected)
+    assert_same(dx[0, :, :, 0], expected)
     assert dx.dtype == np.float32
 
 
@@ -162,7 +163,7 @@ def test_max_pool2d_backward_sends_a_tie_to_the_first_maximum_only(lab):
     dx = lab.max_pool2d_backward(np.ones((1, 2, 2, 1)), cache)
     expected = np.zeros((4, 4))
     expected[0, 0] = expected[0, 2] = expected[2, 0] = expected[2, 3] = 1
-    np.testing.assert_array_equal(dx[0, :, :, 0], expected)
+    assert_same(dx[0, :, :, 0], expected)
 
 
 @pytest.mark.skill(GRADCHECK)
@@ -186,7 +187,7 @@ def test_max_pool2d_backward_gradient_check(lab, shape, pool, stride, padding):
 @pytest.mark.points(1)
 def test_avg_pool2d_worked_example(lab):
     y, _ = lab.avg_pool2d(X44)
-    np.testing.assert_allclose(y[0, :, :, 0], [[3.5, 5.5], [11.5, 13.5]])
+    assert_close(y[0, :, :, 0], [[3.5, 5.5], [11.5, 13.5]])
     assert y.dtype == np.float32
 
 
@@ -196,7 +197,7 @@ def test_avg_pool2d_same_averages_real_cells_only(lab):
     # the last 2x2 window of a 3x3 image holds one real cell: its mean is that cell
     x = np.arange(9, dtype=np.float64).reshape(1, 3, 3, 1)
     y, _ = lab.avg_pool2d(x, 2, 2, "same")
-    np.testing.assert_allclose(y[0, :, :, 0], [[2.0, 3.5], [6.5, 8.0]])
+    assert_close(y[0, :, :, 0], [[2.0, 3.5], [6.5, 8.0]])
 
 
 @pytest.mark.skill(GRADCHECK)

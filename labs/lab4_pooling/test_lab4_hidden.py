@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_course.gradcheck import numerical_gradient, relative_error
+from cnn_course.grading.compare import assert_close
 from cnn_course.grading.oracles import tf
 
 from test_lab4 import GEOMETRY, GRADCHECK, LAYERS, distinct, tf_args, tf_grad
@@ -27,11 +28,11 @@ def test_pooling_in_float32_on_relu_outputs_matches_tensorflow(lab, shape, pool,
         y, cache = getattr(lab, name)(x, pool, stride, padding)
         expected = op(x, *tf_args(pool, stride, padding)).numpy()
         assert y.dtype == np.float32, f"{name}: expected float32, got {y.dtype}"
-        np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6, err_msg=name)
+        assert_close(y, expected, rtol=1e-6, atol=1e-6, err_msg=name)
         dy = rng.normal(size=y.shape).astype(np.float32)
         dx = getattr(lab, name + "_backward")(dy, cache)
         assert dx.dtype == np.float32, f"{name}_backward: expected float32, got {dx.dtype}"
-        np.testing.assert_allclose(dx, tf_grad(op, x, dy, pool, stride, padding), rtol=1e-5, atol=1e-5,
+        assert_close(dx, tf_grad(op, x, dy, pool, stride, padding), rtol=1e-5, atol=1e-5,
                                    err_msg=f"{name}_backward")
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from cnn_course import load_mnist
+from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import keras
 
 pytestmark = pytest.mark.timeout(120)
@@ -152,10 +153,10 @@ def check_prepared(lab, x, y):
     n = len(x)
     assert xp.shape == (n, 28, 28, 1), f"x: expected shape ({n}, 28, 28, 1), got {xp.shape}"
     assert xp.dtype == np.float32, f"x: expected float32, got {xp.dtype}"
-    np.testing.assert_allclose(xp[..., 0], x / 255, rtol=1e-6, err_msg="x must be x / 255")
+    assert_close(xp[..., 0], x / 255, rtol=1e-6, err_msg="x must be x / 255")
     assert yp.shape == (n, 10), f"y: expected shape ({n}, 10), got {yp.shape}"
     assert yp.dtype == np.float32, f"y: expected float32, got {yp.dtype}"
-    np.testing.assert_array_equal(yp, keras.utils.to_categorical(y, 10))
+    assert_same(yp, keras.utils.to_categorical(y, 10))
     return xp, yp
 
 

@@ -13,6 +13,7 @@ for a network of other sizes than chapter 6's) and Keras' RMSprop, all in float6
 import numpy as np
 import pytest
 
+from cnn_course.grading.compare import assert_close
 from cnn_course.grading.oracles import keras, tf
 
 from test_lab6 import make_params
@@ -50,7 +51,7 @@ def test_softmax_cross_entropy_with_smoothed_labels_and_huge_logits(lab):
     ours, dlogits = lab.softmax_cross_entropy(logits, labels)
     assert np.isfinite(ours) and np.isclose(float(ours), float(loss), rtol=1e-10), (
         f"loss {ours}, expected {float(loss)}")
-    np.testing.assert_allclose(dlogits, expected, rtol=1e-9, atol=1e-12)
+    assert_close(dlogits, expected, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.points(4)
@@ -68,10 +69,10 @@ def test_a_network_of_other_sizes_matches_tensorflow(lab):
         loss = tf.reduce_sum(logits * dlogits)
     expected = tape.gradient(loss, [variables[name] for name in NAMES])
     ours, cache = lab.network_forward(params, x)
-    np.testing.assert_allclose(ours, logits.numpy(), rtol=1e-10, atol=1e-12)
+    assert_close(ours, logits.numpy(), rtol=1e-10, atol=1e-12)
     grads = lab.network_backward(dlogits, cache)
     for name, theirs in zip(NAMES, expected, strict=True):
-        np.testing.assert_allclose(grads[name], theirs.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+        assert_close(grads[name], theirs.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.points(1)
@@ -87,8 +88,8 @@ def test_rmsprop_in_float64_with_no_memory_matches_keras(lab):
         grad = rng.standard_normal(7) * 0.05
         param, velocity = lab.rmsprop_update(param, grad, velocity, 0.0625, 0.0, 1e-4)
         optimizer.apply_gradients([(tf.constant(grad), variable)])
-        np.testing.assert_allclose(velocity, grad ** 2, rtol=1e-12)
-    np.testing.assert_allclose(param, variable.numpy(), rtol=1e-12, atol=1e-14)
+        assert_close(velocity, grad ** 2, rtol=1e-12)
+    assert_close(param, variable.numpy(), rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.points(2)
@@ -109,4 +110,4 @@ def test_train_steps_on_a_small_network_match_tensorflow(lab):
         ours = lab.train_step(params, velocities, x, y, learning_rate=0.0078125)
         assert np.isclose(float(ours), float(loss), rtol=1e-10), f"step {step + 1}: loss {ours}, expected {float(loss)}"
     for name in NAMES:
-        np.testing.assert_allclose(params[name], variables[name].numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+        assert_close(params[name], variables[name].numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
