@@ -10,14 +10,13 @@ and why. The graded tests run ``lab6.py`` alone in an empty folder, so a lab 6 g
 depends on labs 3 and 4.
 """
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from . import layers
+from .grading.runner import load_module
 
 # The course's reference layers, used when the student's are not there or not working.
 REFERENCE = {"conv2d": layers.conv2d, "conv2d_backward": layers.conv2d_backward,
@@ -50,16 +49,10 @@ def _student_module(filename, folder):
     path = Path(folder) / filename
     if not path.is_file():
         return None, f"no {filename} in the working directory"
-    name = f"_lab6_uses_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        return load_module(path, f"_lab6_uses_{path.stem}"), None
     except (Exception, SystemExit) as error:
-        sys.modules.pop(name, None)
         return None, f"{filename} could not be imported ({type(error).__name__}: {error})"
-    return module, None
 
 
 def _agrees(ours, expected):

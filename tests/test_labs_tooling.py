@@ -232,8 +232,11 @@ def test_notebook_check_reports_without_raising(capsys):
     assert not labs.check("todo", not_done)
     assert labs.check("error", lambda: 1 / 0, raises=ZeroDivisionError)
     assert not labs.check("shape", lambda: np.ones(3), expected=np.ones(2))
+    assert not labs.check("values", lambda: np.array([1.0, 2.0]), expected=np.array([1.0, 3.0]))
     out = capsys.readouterr().out
     assert "✓ ok" in out and "✗ todo: not implemented yet" in out and "shape (3,)" in out
+    # as the graded tests say it: where the arrays first differ, and both values there
+    assert "✗ values: first difference at index (1,): got 2, expected 3; 1 of 2 values differ" in out
 
 
 # ---------------------------------------------------------------- time limits (labs/README.md, "Time limits")

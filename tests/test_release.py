@@ -389,3 +389,23 @@ def test_run_autograder_writes_results_even_when_the_grader_cannot_start(release
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and "could not grade this submission" in results["output"]
     assert "no-such-python" in results["output"]
+
+
+def test_labs_readme_cites_the_autograder_footprint_as_measured():
+    """labs/README.md's Gradescope settings quote benchmarks/autograder_footprint.md: rerunning
+    the benchmark without updating the README fails here."""
+    table = (ROOT / "benchmarks" / "autograder_footprint.md").read_text()
+    rows = {}
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 7 and cells[0].startswith("lab") and cells[1] == "2":
+            rows[cells[0]] = {"cpu": float(cells[4]), "memory": int(cells[6])}
+    assert set(rows) == {f"lab{n}" for n in range(1, 7)}
+    readme = " ".join((ROOT / "labs" / "README.md").read_text().split())
+    middle = sorted(rows[f"lab{n}"]["memory"] for n in (2, 3, 4))
+    for phrase in (f"{rows['lab1']['memory']} MB in lab 1", f"{middle[0]} to {middle[-1]} MB in labs 2 to 4",
+                   f"{rows['lab5']['memory']} MB in lab 5", f"{rows['lab6']['memory']} MB in lab 6",
+                   f"{rows['lab1']['cpu']:g} s of CPU time in lab 1", f"{rows['lab5']['cpu']:g} s in lab 5",
+                   f"{rows['lab6']['cpu']:g} s in lab 6"):
+        assert phrase in readme, phrase
+    assert all(5.5 <= rows[f"lab{n}"]["cpu"] <= 6.5 for n in (2, 3, 4))  # "about 6 s in labs 2 to 4"

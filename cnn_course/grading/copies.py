@@ -11,6 +11,7 @@ the same way by everyone.
 """
 
 import ast
+import builtins
 import difflib
 import importlib
 import io
@@ -21,6 +22,7 @@ from functools import cache
 REFERENCE_MODULES = ("cnn_course.layers", "cnn_course.conv_arithmetic", "cnn_course.convolution",
                      "cnn_course.models", "cnn_course.numpy_convnet", "cnn_course.architecture")
 SIMILAR = 0.95  # SequenceMatcher's ratio from which a pair is reported (the course's own solutions: at most 0.93)
+BUILTIN_NAMES = frozenset(dir(builtins))  # kept as they are: len, range, ...
 MIN_TOKENS = 60  # shorter functions are too alike in every hand
 
 
@@ -32,7 +34,7 @@ def _tokens(source):
             if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
                 continue
             if token.type == tokenize.NAME and not keyword.iskeyword(token.string) \
-                    and token.string not in __builtins__:
+                    and token.string not in BUILTIN_NAMES:
                 out.append("N")
             elif token.type == tokenize.STRING:
                 out.append("S")

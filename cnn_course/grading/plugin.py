@@ -488,8 +488,13 @@ def _reason(report, call=None):
     else:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr or "")
+    # pytest's "+ where" lines name the call that gave a value: keep them, without memory
+    # addresses and temporary paths (they change every run), and without "f = lab2.f" lines
+    text = re.sub(r"<function (\w+) at 0x[0-9a-f]+>", r"\1", text)
+    text = re.sub(r"<module '(\w+)' from '[^']*'>", r"\1", text)
     lines = [line.rstrip() for line in text.splitlines()
-             if line.strip() and not line.strip().startswith(PYTEST_HINTS)][:REASON_LINES] or ["failed"]
+             if line.strip() and not line.strip().startswith(PYTEST_HINTS)
+             and not re.fullmatch(r"\+\s+where (\w+) = \w+\.\1", line.strip())][:REASON_LINES] or ["failed"]
     if lines[0].endswith(":") and len(lines) > 1:  # "AssertionError:" then NumPy's message on the next line
         lines[:2] = [f"{lines[0]} {lines[1].strip()}"]
     reason = "\n".join(lines)
@@ -533,8 +538,9 @@ def pytest_terminal_summary(terminalreporter, config):
             if not several:  # a student's `python -m pytest`: each test, ✓ or ✗ and why, as run_tests shows
                 for r in mine:
                     reason = r["reason"].replace("\n", "\n    ")
+                    unit = "point" if r["points"] == 1 else "points"
                     terminalreporter.write_line(f"{'✓' if r['passed'] else '✗'} {r['test'].split('::', 1)[-1]} "
-                                                f"({r['points']:.3g} points)" + (f": {reason}" if reason else ""))
+                                                f"({r['points']:.3g} {unit})" + (f": {reason}" if reason else ""))
             earned = round(sum(r["points"] for r in mine if r["passed"]), 2)
             total = round(sum(r["points"] for r in mine), 2)
             who = who or config.stash.get(_graded_key, None) or (_lab_files(config) or ["solution.py"])[0]

@@ -142,8 +142,8 @@ class LabResult:
         """Gradescope's ``results.json`` document: every test with its points, its reason when it
         failed, and its visibility (hidden tests shown once grades are published)."""
         tests = [{"name": test.name + (f" [{test.skill}]" if test.skill else ""),
-                  "score": number(test.points if test.passed else 0),
-                  "max_score": number(test.points),
+                  "score": test.points if test.passed else 0,  # a case's share, to 6 decimals
+                  "max_score": test.points,
                   "output": test.reason,
                   "visibility": "after_published" if test.hidden else "visible"}
                  for test in self.tests]

@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 from .lab import PUBLIC_TESTS, Lab
+from .wheel import CHECKOUT
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
@@ -63,7 +64,7 @@ def labs_root():
     """The folder holding the lab folders: ``labs/`` in a checkout or an editable install,
     ``cnn_course/lab_files/`` in an installed wheel (which has no solutions)."""
     in_wheel = Path(__file__).resolve().parent.parent / "lab_files"
-    return in_wheel if in_wheel.is_dir() else Path(__file__).resolve().parents[2] / "labs"
+    return in_wheel if in_wheel.is_dir() else CHECKOUT / "labs"
 
 
 def all_labs(root=None):
