@@ -8,8 +8,9 @@ Run from the repository's root::
 The mutants are in ``tools/mutations.py`` (one place, shared with ``tests/test_mutations.py``,
 which asserts what this script only reports): realistic mistakes written as substitutions in
 each lab's ``solution.py``, graded all of one lab in one pytest process, hidden tests
-included, beside the unchanged solution as a control. A mutant is killed when it loses points
-and, if it is a bug in the lab's core computation, at least half of them. The table, each
+included, beside the unchanged solution as a control. A mutant is killed when it loses points:
+at least half of them if it makes the lab's core computation wrong on most inputs ("core"),
+less than half if it breaks one aspect of it. The table, each
 lab's CPU time and the machine go to ``benchmarks/mutation_score.md``.
 """
 
@@ -35,8 +36,9 @@ def main(labs):
     table = mutations.table(results)
     text = (f"# Mutation score\n\nWritten by `benchmarks/mutation_score.py` (the mutants: "
             f"`tools/mutations.py`). Each lab's mutants are graded in one pytest process, hidden "
-            f"tests included; a mutant is killed when it loses points and, for a bug in the lab's "
-            f"core computation, at least half of them. Points are out of the lab's total; the "
+            f"tests included; a mutant is killed when it loses points: at least half of them for a bug "
+            f"that makes the lab's core computation wrong on most inputs (core), less than half for "
+            f"a bug in one aspect of it. Points are out of the lab's total; the "
             f"unchanged solution is the control.\n\n"
             f"Measured on {platform.machine()}, {os.cpu_count()} cores shared with other work: "
             f"{cpu:.0f} s of CPU and {wall:.0f} s of wall-clock time in all.\n\n{table}\n")

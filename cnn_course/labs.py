@@ -82,7 +82,7 @@ def run_tests(lab, lab_file=None, timeout=None):
         unit = "point" if test.points == 1 else "points"
         line = f"{'✓' if test.passed else '✗'} {test.name} ({test.points:.3g} {unit})"
         print(line + (f": {test.reason}".replace("\n", "\n    ") if test.reason else ""))
-    print(result.summary())
+    print(result.summary(lab_points=lab.points))
     return result
 
 

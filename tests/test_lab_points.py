@@ -20,10 +20,13 @@ VALIDATION = "input validation"
 CORE = {
     "lab1": ["from RGB bytes to a model's input", "grayscale (BT.601 weights)",
              "scaling pixels to [0, 1]", "channel and batch axes"],
-    "lab2": ["conv2d against TensorFlow"],
-    "lab3": ["conv2d and its gradients against TensorFlow", "gradients (finite differences)"],
-    "lab4": ["pooling against TensorFlow (forward and backward)", "max pooling by hand",
-             "average pooling by hand", "gradients (finite differences)"],
+    "lab2": ["conv2d: windows without padding", "conv2d: same padding", "conv2d: stride",
+             "conv2d: channels and batch", "conv2d: bias", "conv2d: dtype",
+             "conv2d: everything at once (against TensorFlow)"],
+    "lab3": ["conv2d forward (against TensorFlow)", "conv2d backward: dx, dw, db (against TensorFlow)",
+             "gradients (finite differences)"],
+    "lab4": ["max pooling (forward and backward)", "average pooling (forward and backward)",
+             "gradients (finite differences)"],
     "lab5": ["the convnet learns (end to end)", "building the model (Keras)",
              "training (epochs, batch size, test set)"],
     "lab6": ["whole network forward and backward", "training step"],
@@ -78,6 +81,25 @@ def test_core_skills_carry_most_and_validation_at_most_a_quarter(lab_name):
     assert validation / total <= 0.25, f"{lab_name}: input validation carries {validation:g} of {total:g} points"
 
 
+# A bug costs what it breaks: no test function grades a whole skill at once. Lab 5's end-to-end
+# test is the exception: one model, trained once, learns or does not.
+MOST_FOR_ONE_TEST = 0.25
+ONE_TEST_EXCEPTIONS = {"test_the_convnet_learns"}
+
+
+@pytest.mark.parametrize("lab_name", LABS)
+def test_no_test_function_carries_more_than_a_quarter_of_the_lab(lab_name):
+    tests = runner.lab_tests(lab_name)
+    total = sum(t["points"] for t in tests)
+    by_function = {}
+    for t in tests:
+        function = t["test"].split("::")[-1].split("[")[0]
+        by_function[function] = by_function.get(function, 0) + t["points"]
+    heavy = {f: round(p, 2) for f, p in by_function.items()
+             if p > MOST_FOR_ONE_TEST * total and f not in ONE_TEST_EXCEPTIONS}
+    assert not heavy, f"{lab_name}: split these over the aspects they grade (of {total:g} points): {heavy}"
+
+
 @pytest.mark.parametrize("lab_name", LABS)
 def test_every_lab_has_hidden_tests_of_its_skills(lab_name):
     hidden = [t for t in runner.lab_tests(lab_name) if t["hidden"]]
@@ -91,3 +113,11 @@ def test_readme_table_is_what_the_tests_add_up_to(lab_name):
     assert readme_table().get(lab_name) == points_by_skill(lab_name), (
         f"labs/README.md's 'Points by skill' table is stale for {lab_name}; its rows are now:\n"
         f"{markdown(lab_name)}")
+
+
+@pytest.mark.parametrize("lab_name", LABS)
+def test_lab_points_is_the_whole_lab_hidden_tests_included(lab_name):
+    # a student's run of the public tests says "36 of the lab's 40 points" from this number
+    lab = labs.find_lab(lab_name, ROOT / "labs")
+    total = sum(p for p, _ in points_by_skill(lab_name).values())
+    assert lab.points == total, f"{lab.public_tests.name}: LAB_POINTS = {lab.points}; the tests add up to {total:g}"

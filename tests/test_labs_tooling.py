@@ -166,8 +166,11 @@ def test_run_tests_prints_a_line_per_test_and_the_points(tmp_path, monkeypatch, 
     result = labs.run_tests("lab1")
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(result.tests) + 1 and all(line.startswith("✓ test_") for line in lines[:-1])
-    assert lines[-1] == f"lab1: {result.max_points:g}/{result.max_points:g} points, " \
-                        f"{len(result.tests)} of {len(result.tests)} tests passed"
+    hidden = 30 - result.max_points  # lab 1's LAB_POINTS, less the public tests' points
+    assert lines[-1] == (f"lab1: {result.max_points:g}/{result.max_points:g} points, "
+                         f"{len(result.tests)} of {len(result.tests)} tests passed (the public tests: "
+                         f"{result.max_points:g} of the lab's 30 points; your instructor's hidden tests "
+                         f"of the same skills carry the other {hidden:g})")
 
 
 def test_run_tests_without_the_file_is_a_value_error(tmp_path, monkeypatch):

@@ -6,8 +6,11 @@ Keras, a loop where vectorised code is required -- written as a textual substitu
 ``labs/labN_topic/solution.py``: ``(name, is_core, old_text, new_text)``. ``old_text`` must
 occur exactly once in the solution (:func:`mutate` checks), so an edit of a solution cannot
 silently disable a mutant; for a mistake that takes two edits, ``old_text`` and ``new_text``
-are tuples of the same length. ``is_core`` marks a bug in the lab's core computation, which
-must lose at least half of the lab's points; every mutant must lose some.
+are tuples of the same length. ``is_core`` marks a bug that makes the lab's core computation wrong on most inputs (every
+output, or every call with the default stride, or every window that is not square), which
+must lose at least half of the lab's points; any other bug breaks one aspect of the task (the
+bias, the stride, "same" padding, one dtype, one layer's backward pass), and must lose points
+but keep more than half: a bug costs what it breaks.
 
 The mutants are generated from the solution when they are graded, all of one lab's in one
 pytest process (``--lab-file`` given once per mutant, with the unchanged solution as a
@@ -72,24 +75,24 @@ MUTANTS = {
         ("flipped kernel (convolution, not cross-correlation)", True,
          "np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2]))",
          "np.tensordot(patch, w[::-1, ::-1], axes=([1, 2, 3], [0, 1, 2]))"),
-        ("odd 'same' zero on the top and left", True,
+        ("odd 'same' zero on the top and left", False,
          "x = pad(x, ((total_h // 2, total_h - total_h // 2), (total_w // 2, total_w - total_w // 2)))",
          "x = pad(x, ((total_h - total_h // 2, total_h // 2), (total_w - total_w // 2, total_w // 2)))"),
         ("one output row and column short", True,
          "    h_out = (x.shape[1] - f_h) // s_h + 1\n    w_out = (x.shape[2] - f_w) // s_w + 1",
          "    h_out = (x.shape[1] - f_h) // s_h\n    w_out = (x.shape[2] - f_w) // s_w"),
-        ("stride pair swapped", True,
+        ("stride pair swapped", False,
          "patch = x[:, i * s_h:i * s_h + f_h, j * s_w:j * s_w + f_w, :]",
          "patch = x[:, i * s_w:i * s_w + f_h, j * s_h:j * s_h + f_w, :]"),
-        ("bias never added", True,
+        ("bias never added", False,
          "    if b is not None:\n        y += b\n", ""),
-        ("integer input keeps its dtype", True,
+        ("always float64", False,
          "return y.astype(dtype)",
          "return y.astype(x.dtype)"),
-        ("sum over the first input channel only", True,
+        ("sum over the first input channel only", False,
          "np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2]))",
          "np.tensordot(patch[..., :1], w[:, :, :1], axes=([1, 2, 3], [0, 1, 2]))"),
-        ("first image's output for the whole batch", True,
+        ("first image's output for the whole batch", False,
          "y[:, i, j, :] = np.tensordot(patch, w,",
          "y[:, i, j, :] = np.tensordot(patch[:1], w,"),
         ("output_size: valid one short", False,
@@ -116,28 +119,28 @@ MUTANTS = {
         ("im2col rows channel-first", True,
          ".transpose(0, 1, 2, 4, 5, 3)",
          ".transpose(0, 1, 2, 3, 4, 5)"),
-        ("im2col pads the wrong sides", True,
+        ("im2col pads the wrong sides", False,
          "x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))",
          "x = np.pad(x, ((0, 0), (bottom, top), (right, left), (0, 0)))"),
-        ("flipped kernel", True,
+        ("flipped kernel", False,
          "y = cols @ w.reshape(f_h * f_w * C_in, C_out)",
          "y = cols @ w[::-1, ::-1].reshape(f_h * f_w * C_in, C_out)"),
-        ("bias never added", True,
+        ("bias never added", False,
          "y += b  # in place: no second output-sized array",
          "pass"),
-        ("dw missing its transpose", True,
+        ("dw missing its transpose", False,
          "dw = (cols.T @ dy).reshape(w.shape)",
          "dw = (dy.T @ cols).reshape(w.shape)"),
-        ("db sums the first image only", True,
+        ("db sums the first image only", False,
          "db = dy.sum(axis=0)",
          "db = dy.reshape(x.shape[0], -1, C_out)[0].sum(axis=0)"),
-        ("col2im overwrites overlapping windows", True,
+        ("col2im overwrites overlapping windows", False,
          "dx[:, di:di + s * H_out:s, dj:dj + s * W_out:s, :] += cols[:, :, :, di, dj, :]",
          "dx[:, di:di + s * H_out:s, dj:dj + s * W_out:s, :] = cols[:, :, :, di, dj, :]"),
-        ("col2im crops the wrong sides", True,
+        ("col2im crops the wrong sides", False,
          "return dx[:, top:top + H, left:left + W, :]",
          "return dx[:, :H, :W, :]"),
-        ("dx with the flipped kernel", True,
+        ("dx with the flipped kernel", False,
          "dcols = dy @ w.reshape(f_h * f_w * C_in, C_out).T",
          "dcols = dy @ w[::-1, ::-1].reshape(f_h * f_w * C_in, C_out).T"),
         ("a loop over output pixels", False,
@@ -158,34 +161,37 @@ MUTANTS = {
          "    return rows.reshape(N * H_out * W_out, f_h * f_w * C)\n"),
     ],
     "lab4": [
+        ("the input read channels-first", True,
+         "_, H, W, _ = x_shape",
+         "_, _, H, W = x_shape"),
         ("stride defaults to 1", True,
          "stride = pool if stride is None else pair(\"stride\", stride)",
          "stride = (1, 1) if stride is None else pair(\"stride\", stride)"),
-        ("the gradient goes to every tied maximum", True,
+        ("the gradient goes to every tied maximum", False,
          ("return y, {\"x_shape\": x.shape, \"dtype\": x.dtype, \"geo\": geo, \"where\": where}",
           "dxp[:, rows, cols] += np.where(cache[\"where\"] == k, dy, 0)"),
          ("return y, {\"x_shape\": x.shape, \"dtype\": x.dtype, \"geo\": geo, \"where\": where, "
           "\"windows\": windows, \"y\": y}",
           "dxp[:, rows, cols] += np.where(cache[\"windows\"][k] == cache[\"y\"], dy, 0)")),
-        ("ties go to the last maximum", True,
+        ("ties go to the last maximum", False,
          "where = np.argmax(windows, axis=0)",
          "where = len(windows) - 1 - np.argmax(windows[::-1], axis=0)"),
-        ("max pooling pads with zeros", True,
+        ("max pooling pads with zeros", False,
          "xp = np.pad(x, ((0, 0), *geo[\"pad\"], (0, 0)), constant_values=-np.inf)",
          "xp = np.pad(x, ((0, 0), *geo[\"pad\"], (0, 0)))"),
-        ("average over the whole window, padding included", True,
+        ("average over the whole window, padding included", False,
          "y = total / count",
          "y = total / (geo[\"pool\"][0] * geo[\"pool\"][1])"),
-        ("average backward not divided", True,
+        ("average backward not divided", False,
          "share = dy / cache[\"count\"]",
          "share = dy"),
-        ("max backward overwrites overlapping windows", True,
+        ("max backward overwrites overlapping windows", False,
          "dxp[:, rows, cols] += np.where(cache[\"where\"] == k, dy, 0)",
          "dxp[:, rows, cols] = np.where(cache[\"where\"] == k, dy, 0)"),
-        ("average backward overwrites overlapping windows", True,
+        ("average backward overwrites overlapping windows", False,
          "dxp[:, rows, cols] += share",
          "dxp[:, rows, cols] = share"),
-        ("padding split on the wrong side", True,
+        ("padding split on the wrong side", False,
          "pad = tuple(padding_amounts(n, f, s, padding) for",
          "pad = tuple(padding_amounts(n, f, s, padding)[::-1] for"),
         ("window height and width swapped", True,
@@ -362,14 +368,15 @@ def grade_mutants(lab, copies=1):
 
 
 def killed(row, full):
-    """A mutant is killed when it loses points, and, for a core one, at least half of them."""
+    """A mutant is killed when it loses points: a core one at least half of them, any other
+    less than half (a bug in one aspect costs that aspect, not the lab)."""
     points = max(row["points"])
-    return points < full and (not row["core"] or points <= full / 2)
+    return points < full and (points <= full / 2 if row["core"] else points > full / 2)
 
 
 def table(results):
     """Markdown: the mutation score per lab, then every mutant's points."""
-    lines = ["| lab | mutants killed | core mutants (at most half the points) | CPU time |",
+    lines = ["| lab | mutants killed | core mutants (at most half the points left) | CPU time |",
              "| --- | --- | --- | --- |"]
     for lab, result in results.items():
         mutants = [r for r in result["rows"] if r["name"] != CONTROL]

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PUBLIC_TESTS = re.compile(r"test_(lab\d+)\.py")
+# The whole lab's points, hidden tests included, as its public test file states them (a
+# students' copy has no hidden tests to add up; tests/test_lab_points.py keeps it true).
+LAB_POINTS = re.compile(r"^LAB_POINTS = (\d+)\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,12 @@ class Lab:
     def name(self):
         """The folder's name: ``lab2_conv_forward`` in the repository."""
         return self.folder.name
+
+    @property
+    def points(self):
+        """The lab's total, hidden tests included (``LAB_POINTS`` in the public tests), or None."""
+        found = LAB_POINTS.search(self.public_tests.read_text(encoding="utf-8"))
+        return int(found.group(1)) if found else None
 
     def test_files(self, hidden=True):
         """The graded test files: the public ones, and the hidden ones if ``hidden`` and any."""

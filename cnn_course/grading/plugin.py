@@ -47,7 +47,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from .lab import Lab
-from .results import apply_forbidden
+from .results import apply_forbidden, public_only_note
 from .runner import load_module
 
 # TensorFlow's first call is slow, and a student's code may be slower still: no deadlines.
@@ -186,7 +186,8 @@ class BrokenModule:
     """Stands in for a student's file that cannot be imported: every function fails with why."""
 
     def __init__(self, path, error):
-        self._reason = f"could not import {path}: {type(error).__name__}: {error}"
+        # the file's name only: graded in a temporary folder, its full path changes every run
+        self._reason = f"could not import {Path(path).name}: {type(error).__name__}: {error}"
 
     def __getattr__(self, name):
         def fail(*args, **kwargs):
@@ -471,7 +472,34 @@ def pytest_runtest_protocol(item, nextitem):
 
 # ---------------------------------------------------------------- points
 
-def _reason(report, call=None):
+def _short(value):
+    """A parameter's value in a reason: small arrays in full, others by shape and dtype."""
+    import numpy as np  # the labs' tests import it anyway
+    if isinstance(value, np.ndarray):
+        if value.size <= 6:
+            return f"np.array({value.tolist()!r}, {value.dtype})"
+        return f"an array of shape {value.shape} ({value.dtype})"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_short(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _inputs(item):
+    """The parametrized inputs of a failed case, one line (its pytest id may say nothing, such
+    as ``args2``); None for a test without parameters or with only functions as parameters."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    shown = [f"{name}={_short(value)}" for name, value in params.items() if not callable(value)]
+    if not shown:
+        return None
+    line = "with " + ", ".join(shown)
+    return line if len(line) <= 200 else line[:199] + "…"
+
+
+def _reason(report, call=None, item=None):
     """Why a test failed, in a few lines: the exception and its message ("AssertionError: what
     was compared", NumPy's mismatch lines, "Regex pattern did not match" with the pattern and the
     message given), without the traceback, and without the notes Hypothesis adds (its failing
@@ -488,6 +516,10 @@ def _reason(report, call=None):
     else:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr or "")
+    inputs = _inputs(item) if item is not None and not isinstance(error, NotImplementedError) else None
+    if inputs:  # which case failed, said before the detail that may be cut
+        first, _, rest = text.partition("\n")
+        text = f"{first}\n{inputs}" + (f"\n{rest}" if rest else "")
     # pytest's "+ where" lines name the call that gave a value: keep them, without memory
     # addresses and temporary paths (they change every run), and without "f = lab2.f" lines
     text = re.sub(r"<function (\w+) at 0x[0-9a-f]+>", r"\1", text)
@@ -514,12 +546,12 @@ def pytest_runtest_makereport(item, call):
         previous = [r for r in results if r["test"] == item.nodeid]
         if previous:
             if failed and previous[0]["passed"]:
-                previous[0].update(passed=False, reason=_reason(report, call))
+                previous[0].update(passed=False, reason=_reason(report, call, item))
                 _progress(item.config, result=previous[0])
         else:
             results.append({"lab": _lab(item).name, **_entry(item),
                             "passed": report.passed and report.when == "call",
-                            "reason": _reason(report, call) if failed else ""})
+                            "reason": _reason(report, call, item) if failed else ""})
             if _forbidden_key in item.stash:
                 results[-1]["forbidden"] = item.stash[_forbidden_key]
             _progress(item.config, result=results[-1])
@@ -544,12 +576,11 @@ def pytest_terminal_summary(terminalreporter, config):
             earned = round(sum(r["points"] for r in mine if r["passed"]), 2)
             total = round(sum(r["points"] for r in mine), 2)
             who = who or config.stash.get(_graded_key, None) or (_lab_files(config) or ["solution.py"])[0]
-            public_only = not any(r["hidden"] for r in mine)
+            lab_points = next(iter(_labs.values())).points if len(_labs) == 1 else None
             terminalreporter.write_line(
                 f"{lab_name} ({Path(who).name}): {earned:g}/{total:g} points, "
                 f"{sum(r['passed'] for r in mine)}/{len(mine)} tests passed"
-                + (" (the public tests: your instructor's grade adds hidden tests of the same skills)"
-                   if public_only else ""))
+                + public_only_note(total, lab_points, any(r["hidden"] for r in mine)))
     report_path = config.getoption("--grade-report")
     if report_path:
         Path(report_path).write_text(json.dumps({"tests": results}, indent=2))

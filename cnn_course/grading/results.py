@@ -21,6 +21,18 @@ def number(points):
     return int(points) if points.is_integer() else points
 
 
+def public_only_note(public_points, lab_points, hidden_ran):
+    """What a student's points line adds when only the public tests ran: the instructor's
+    total and what the hidden tests carry."""
+    if hidden_ran:
+        return ""
+    if lab_points and lab_points > public_points:
+        return (f" (the public tests: {number(public_points)} of the lab's {number(lab_points)} points; "
+                f"your instructor's hidden tests of the same skills carry the other "
+                f"{number(lab_points - public_points)})")
+    return " (the public tests: your instructor's grade adds hidden tests of the same skills)"
+
+
 @dataclass
 class TestResult:
     """One graded test: its name (``test_pad[0]``), points (its share of its function's),
@@ -92,10 +104,13 @@ class LabResult:
             totals[test.skill] = (earned + (test.points if test.passed else 0), available + test.points)
         return {skill: (round(earned, 2), round(available, 2)) for skill, (earned, available) in totals.items()}
 
-    def summary(self):
-        """The points line: ``"lab1: 12/21 points, 10 of 25 tests passed"``."""
-        return (f"{self.lab}: {self.points:g}/{self.max_points:g} points, "
+    def summary(self, lab_points=None):
+        """The points line: ``"lab1: 12/21 points, 10 of 25 tests passed"``; given the whole
+        lab's points (``lab_points``, hidden tests included) when only the public tests ran, it
+        says what the instructor grades out of."""
+        line = (f"{self.lab}: {self.points:g}/{self.max_points:g} points, "
                 f"{self.passed} of {len(self.tests)} tests passed")
+        return line + public_only_note(self.max_points, lab_points, any(t.hidden for t in self.tests))
 
     def to_csv_row(self, student):
         """This result as a row of the class's CSV (:data:`CSV_FIELDS`, then a column per skill,

@@ -29,6 +29,12 @@ def to_grayscale(rgb):
     float32 array of shape (H, W) or (N, H, W)
         ``0.299 * R + 0.587 * G + 0.114 * B``, on the same scale as the input
         (0-255 for uint8 input).
+
+    Raises
+    ------
+    ValueError
+        naming ``rgb`` if it is not 3-D or 4-D, not uint8 or float, or its last axis does
+        not hold 3 channels.
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -59,6 +65,11 @@ def add_channel_axis(images):
     Returns
     -------
     array of shape (H, W, 1) or (N, H, W, 1), same dtype and values
+
+    Raises
+    ------
+    ValueError
+        naming ``images`` if it is neither 2-D nor 3-D.
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -74,6 +85,11 @@ def to_batch(image):
     Returns
     -------
     array of shape (1, H, W, C), same dtype and values
+
+    Raises
+    ------
+    ValueError
+        naming ``image`` if it is not 3-D.
     """
     # YOUR CODE HERE
     raise NotImplementedError

@@ -14,6 +14,7 @@ from test_lab1 import (
     PIPELINE,
     SCALING,
     bt601_reference,
+    check_one_image,
     check_pipeline,
     one_hot_reference,
 )
@@ -24,9 +25,15 @@ RNG = np.random.default_rng(101)
 
 
 @pytest.mark.skill(PIPELINE)
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_rgb_bytes_become_a_model_input_for_mnist_sized_images(lab):
     check_pipeline(lab, RNG.integers(0, 256, size=(5, 28, 28, 3), dtype=np.uint8))
+
+
+@pytest.mark.skill(PIPELINE)
+@pytest.mark.points(1)
+def test_one_mnist_sized_rgb_image_becomes_a_batch_of_one(lab):
+    check_one_image(lab, RNG.integers(0, 256, size=(28, 28, 3), dtype=np.uint8))
 
 
 @pytest.mark.skill(GRAYSCALE)

@@ -48,8 +48,9 @@ def output_size(n, f, stride=1, padding="valid"):
     ------
     ValueError
         If ``n``, ``f`` or ``stride`` is not a positive integer, if ``padding`` is not
-        ``"valid"`` or ``"same"``, or if ``padding="valid"`` and the window is longer than
-        the input (``f > n``); the message names the argument.
+        ``"valid"`` or ``"same"`` (lower case: TensorFlow's ``"VALID"`` is an error here), or
+        if ``padding="valid"`` and the window is longer than the input (``f > n``: the
+        message names ``f``); the message names the argument.
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -89,15 +90,16 @@ def conv2d(x, w, b=None, stride=1, padding="valid"):
 
     Parameters
     ----------
-    x : float array of shape (N, H, W, C_in)
-        A batch of images (or feature maps), channels last.
-    w : float array of shape (f_h, f_w, C_in, C_out)
+    x : numeric array (float or integer) of shape (N, H, W, C_in)
+        A batch of images (or feature maps), channels last. Integer inputs such as uint8
+        pixels are converted before multiplying, so that no product wraps around.
+    w : numeric array (float or integer) of shape (f_h, f_w, C_in, C_out)
         One ``f_h x f_w x C_in`` kernel per output channel (HWIO, as in TensorFlow).
     b : None or float array of shape (C_out,)
         One bias per output channel, added to every position; ``None`` for no bias.
     stride : positive int, or a pair (s_h, s_w) of positive ints
         How far the window moves down and across between two positions.
-    padding : "valid" or "same"
+    padding : "valid" or "same", lower case
         ``"valid"``: no zeros added. ``"same"``: TensorFlow's padding, which makes the output
         ``ceil(H / s_h) x ceil(W / s_w)``; along each axis the ``total`` zeros needed are split
         ``total // 2`` before (top, left) and the rest after (bottom, right), so an odd
@@ -113,9 +115,10 @@ def conv2d(x, w, b=None, stride=1, padding="valid"):
     ------
     ValueError
         If ``x`` or ``w`` is not 4-D or not numeric, if their channels differ
-        (``x.shape[3] != w.shape[2]``), if ``b`` does not have shape ``(C_out,)``, if a stride
-        is not a positive integer, if ``padding`` is unknown, or if the kernel is larger than
-        the padded input; the message names the argument.
+        (``x.shape[3] != w.shape[2]``: the message names ``w``), if ``b`` does not have shape
+        ``(C_out,)``, if a stride is not a positive integer or a pair of them, if ``padding``
+        is unknown, or if the kernel is larger than the padded input (the message names
+        ``w``); the message names the argument.
     """
     # YOUR CODE HERE
     raise NotImplementedError

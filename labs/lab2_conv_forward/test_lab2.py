@@ -4,21 +4,26 @@
 
 The oracle is ``tf.nn.conv2d``: same layouts (NHWC, HWIO), same "same" padding.
 
-Points by skill (labs/README.md lists them): conv2d against TensorFlow carries most of the
-lab, and one test of it, over random cases and the pinned examples below (an odd number of
-"same" zeros, a stride pair, a non-square kernel, integer inputs, a batch), half of it: a
-convolution that is wrong anywhere loses at least half the points.
+Points by skill (labs/README.md lists them): conv2d carries most of the lab, split over the
+aspects of its task (windows without padding, "same" padding, stride, channels and batch,
+bias, dtype, and everything at once on random cases), so that a bug costs what it breaks: a
+convolution wrong everywhere loses more than half the points, one that only forgets the bias
+loses the bias's.
 """
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import tf_conv
 
 pytestmark = pytest.mark.timeout(60)
+
+# The whole lab's points, hidden tests included: what the instructor grades out of, which
+# a student's run of the public tests alone names (tests/test_lab_points.py checks the sum).
+LAB_POINTS = 40
 
 # What the graded functions may call, besides the standard library and your own file. Not
 # cnn_course.conv_arithmetic: output_size and pad are yours to write. A skill whose tests
@@ -36,7 +41,13 @@ RNG = np.random.default_rng(2)
 
 OUTPUT_SIZE = "output size"
 PAD = "zero padding"
-CONV = "conv2d against TensorFlow"
+CONV_VALID = "conv2d: windows without padding"
+CONV_SAME = "conv2d: same padding"
+CONV_STRIDE = "conv2d: stride"
+CONV_CHANNELS = "conv2d: channels and batch"
+CONV_BIAS = "conv2d: bias"
+CONV_DTYPE = "conv2d: dtype"
+CONV_TOGETHER = "conv2d: everything at once (against TensorFlow)"
 VALIDATION = "input validation"
 # ---------------------------------------------------------------- output_size
 
@@ -92,7 +103,7 @@ def test_pad_puts_zeros_around_each_image(lab):
 
 @pytest.mark.skill(PAD)
 @pytest.mark.points(1)
-def test_pad_by_zero_is_a_copy_of_the_input(lab):
+def test_pad_by_zero_gives_the_input_back(lab):
     x = RNG.integers(0, 9, (1, 2, 2, 1))
     assert_same(lab.pad(x, ((0, 0), (0, 0))), x)
 
@@ -110,57 +121,134 @@ def test_pad_rejects_bad_input(lab, x, padding_hw, word):
         lab.pad(x, padding_hw)
 
 
-# ---------------------------------------------------------------- conv2d, fixed examples
+# ---------------------------------------------------------------- conv2d, one aspect at a time
+#
+# Each test grades one aspect of the task on cases that need nothing else: windows without
+# padding, "same" padding, strides, channels and a batch, the bias, the dtype. So a bug costs
+# the aspects it breaks: a convolution that only ignores the bias keeps the rest, one wrong
+# everywhere (a flipped kernel) loses them all. The cases of the stride, channel and bias
+# tests are half "valid", half "same", so that a bug in one padding costs half of those.
 
-@pytest.mark.skill(CONV)
-@pytest.mark.points(2)
+
+def case(seed, shape_x, shape_w, stride=1, padding="valid", bias=False, dtype=np.float64,
+         w_dtype=None):
+    """A fixed convolution: (x, w, b, stride, padding), the same on every run."""
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype).kind == "f":
+        x, w = rng.standard_normal(shape_x), rng.standard_normal(shape_w)
+    else:
+        # pixels up to 255 times weights up to 4: products past 255, which uint8 arithmetic
+        # would wrap around; no negative weights in unsigned ints
+        unsigned = np.dtype(dtype).kind == "u"
+        x = rng.integers(0, 256 if unsigned else 9, shape_x)
+        w = rng.integers(0 if unsigned else -4, 5, shape_w)
+    x, w = x.astype(dtype), w.astype(w_dtype or dtype)
+    b = rng.standard_normal(shape_w[3]) if bias else None
+    return x, w, b, stride, padding
+
+
+def sides(shape):
+    return "x".join(map(str, shape))
+
+
+def case_id(case):
+    """A readable pytest id, so that a failure names its input: ``same-x1x4x4x1-w2x2x1x1-stride1``."""
+    x, w, b, stride, padding = case
+    return (f"{padding}-x{sides(x.shape)}-w{sides(w.shape)}-stride{stride}".replace(" ", "")
+            + ("-bias" if b is not None else "")
+            + ("" if x.dtype == w.dtype == np.float64 else f"-{x.dtype}-{w.dtype}"))
+
+
+def cases(*given):
+    return pytest.mark.parametrize("case", given, ids=[case_id(c) for c in given])
+
+
+def check_conv2d(lab, case, tol=1e-9):
+    """conv2d on one case against tf.nn.conv2d in float64: shape, dtype rule, values."""
+    x, w, b, stride, padding = case
+    call = (f"conv2d(x of shape {x.shape}, w of shape {w.shape}, "
+            f"b={'given' if b is not None else None}, stride={stride}, padding={padding!r})")
+    y = lab.conv2d(x, w, b, stride=stride, padding=padding)
+    expected = tf_conv(x.astype(np.float64), w.astype(np.float64), b, stride, padding)
+    assert y.shape == expected.shape, f"{call}: expected shape {expected.shape}, got {y.shape}"
+    # The docstring's rule: float64 if either input is float64, else float32 (integers included)
+    wanted = np.float64 if np.float64 in (x.dtype, w.dtype) else np.float32
+    assert y.dtype == wanted, f"{call}: for {x.dtype} x and {w.dtype} w, expected {wanted.__name__}, got {y.dtype}"
+    if wanted == np.float32:
+        tol = max(tol, 1e-4)
+    assert_close(y, expected, rtol=tol, atol=tol, err_msg=call)
+
+
+@pytest.mark.skill(CONV_VALID)
+@pytest.mark.points(1)
 def test_conv2d_on_the_chapter_example(lab):
-    X = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)
-    K = np.arange(4, dtype=np.float32).reshape(2, 2, 1, 1)
+    X = np.arange(9, dtype=np.float64).reshape(1, 3, 3, 1)
+    K = np.arange(4, dtype=np.float64).reshape(2, 2, 1, 1)
     Y = lab.conv2d(X, K)
-    assert Y.shape == (1, 2, 2, 1)
-    assert_close(Y[0, :, :, 0], [[19, 25], [37, 43]])
+    assert Y.shape == (1, 2, 2, 1), f"expected shape (1, 2, 2, 1), got {Y.shape}"
+    assert_close(Y[0, :, :, 0], [[19, 25], [37, 43]], err_msg="conv2d of chapter 2's 3x3 example")
 
 
-@pytest.mark.skill(CONV)
-@pytest.mark.points(1)
-def test_conv2d_returns_float32_for_float32(lab):
-    x = RNG.standard_normal((2, 5, 5, 3)).astype(np.float32)
-    w = RNG.standard_normal((3, 3, 3, 4)).astype(np.float32)
-    y = lab.conv2d(x, w)
-    assert y.dtype == np.float32
-    assert_close(y, tf_conv(x, w), rtol=1e-4, atol=1e-4)
+@pytest.mark.skill(CONV_VALID)
+@pytest.mark.points(4)
+@cases(case(30, (1, 5, 5, 1), (3, 3, 1, 1)),
+       case(31, (1, 6, 4, 1), (2, 3, 1, 1)),      # a kernel that is not square
+       case(32, (1, 4, 4, 1), (4, 4, 1, 1)),      # the kernel as large as the image
+       case(33, (1, 3, 5, 1), (1, 1, 1, 1)))
+def test_conv2d_valid_windows(lab, case):
+    check_conv2d(lab, case)
 
 
-@pytest.mark.skill(CONV)
-@pytest.mark.points(1)
-def test_conv2d_adds_one_bias_per_output_channel(lab):
-    x = RNG.standard_normal((1, 4, 4, 2))
-    w = RNG.standard_normal((2, 2, 2, 3))
-    b = np.array([1.0, -2.0, 0.5])
-    assert_close(lab.conv2d(x, w, b), tf_conv(x, w, b), rtol=1e-10, atol=1e-10)
+@pytest.mark.skill(CONV_SAME)
+@pytest.mark.points(5)
+@cases(case(40, (1, 5, 5, 1), (3, 3, 1, 1), padding="same"),   # one zero on each side
+       case(41, (1, 4, 4, 1), (2, 2, 1, 1), padding="same"),   # one zero: after (bottom, right)
+       case(42, (1, 5, 6, 1), (4, 3, 1, 1), padding="same"),   # three zeros: one before, two after
+       case(43, (1, 3, 3, 1), (5, 5, 1, 1), padding="same"))   # a kernel larger than the image
+def test_conv2d_same_padding(lab, case):
+    check_conv2d(lab, case)
 
 
-@pytest.mark.skill(CONV)
-@pytest.mark.points(1)
-def test_conv2d_same_padding_puts_the_odd_zero_bottom_right(lab):
-    # 4 wide, 2-wide kernel, stride 1: one zero in total, which TensorFlow puts after.
-    x = RNG.standard_normal((1, 4, 4, 1))
-    w = RNG.standard_normal((2, 2, 1, 1))
-    y = lab.conv2d(x, w, padding="same")
-    assert y.shape == (1, 4, 4, 1)
-    assert_close(y, tf_conv(x, w, padding="same"), rtol=1e-10, atol=1e-10)
+@pytest.mark.skill(CONV_STRIDE)
+@pytest.mark.points(5)
+@cases(case(50, (1, 7, 7, 1), (3, 3, 1, 1), stride=2),
+       case(51, (1, 10, 10, 1), (5, 5, 1, 1), stride=3),       # leaves the last pixel out
+       case(52, (1, 7, 6, 1), (3, 2, 1, 1), stride=(2, 3)),    # a pair: down 2, across 3
+       case(53, (1, 7, 7, 1), (3, 3, 1, 1), stride=2, padding="same"),
+       case(54, (1, 8, 8, 1), (2, 2, 1, 1), stride=3, padding="same"),
+       case(55, (1, 7, 6, 1), (3, 2, 1, 1), stride=(2, 3), padding="same"))
+def test_conv2d_stride(lab, case):
+    check_conv2d(lab, case)
 
 
-@pytest.mark.skill(CONV)
-@pytest.mark.points(1)
-def test_conv2d_with_a_stride_pair(lab):
-    x = RNG.standard_normal((2, 7, 6, 2))
-    w = RNG.standard_normal((3, 2, 2, 2))
-    for padding in ("valid", "same"):
-        y = lab.conv2d(x, w, stride=(2, 3), padding=padding)
-        assert_close(y, tf_conv(x, w, stride=(2, 3), padding=padding),
-                                   rtol=1e-10, atol=1e-10)
+@pytest.mark.skill(CONV_CHANNELS)
+@pytest.mark.points(5)
+@cases(case(60, (1, 5, 5, 3), (3, 3, 3, 1)),                   # channels in: summed over
+       case(61, (1, 5, 5, 1), (3, 3, 1, 4)),                   # channels out: one per kernel
+       case(62, (3, 4, 5, 2), (2, 2, 2, 3)),                   # a batch of three
+       case(63, (1, 5, 5, 3), (3, 3, 3, 1), padding="same"),
+       case(64, (1, 5, 5, 1), (3, 3, 1, 4), padding="same"),
+       case(65, (3, 4, 5, 2), (2, 2, 2, 3), padding="same"))
+def test_conv2d_channels_and_batch(lab, case):
+    check_conv2d(lab, case)
+
+
+@pytest.mark.skill(CONV_BIAS)
+@pytest.mark.points(2)
+@cases(case(70, (1, 4, 4, 2), (2, 2, 2, 3), bias=True),
+       case(71, (2, 4, 4, 2), (3, 3, 2, 3), bias=True, padding="same"))
+def test_conv2d_adds_one_bias_per_output_channel(lab, case):
+    check_conv2d(lab, case)
+
+
+@pytest.mark.skill(CONV_DTYPE)
+@pytest.mark.points(2)
+@cases(case(80, (2, 5, 5, 3), (3, 3, 3, 4), dtype=np.float32),              # float32 stays float32
+       case(81, (2, 5, 5, 2), (3, 3, 2, 2), dtype=np.int64),                # integers: float32
+       case(82, (1, 4, 4, 1), (2, 2, 1, 1), padding="same", dtype=np.uint8),
+       case(83, (1, 4, 4, 2), (2, 2, 2, 1), dtype=np.float32, w_dtype=np.float64))  # float64
+def test_conv2d_dtype(lab, case):
+    check_conv2d(lab, case)
 
 
 # ---------------------------------------------------------------- conv2d against TensorFlow
@@ -183,38 +271,18 @@ def conv_cases(draw):
     return x, w, b, stride, padding
 
 
-def pinned(seed, shape_x, shape_w, bias, stride, padding, dtype=np.float64):
-    """A fixed case for @example: the same on every run, whatever Hypothesis draws."""
-    rng = np.random.default_rng(seed)
-    if np.dtype(dtype).kind == "f":
-        x, w = rng.standard_normal(shape_x).astype(dtype), rng.standard_normal(shape_w).astype(dtype)
-    else:
-        x, w = rng.integers(-4, 5, shape_x).astype(dtype), rng.integers(-4, 5, shape_w).astype(dtype)
-    b = rng.standard_normal(shape_w[3]) if bias else None
-    return x, w, b, stride, padding
-
-
-@pytest.mark.skill(CONV)
-@pytest.mark.points(20)
+@pytest.mark.skill(CONV_TOGETHER)
+@pytest.mark.points(2)
+@pytest.mark.parametrize("padding", ["valid", "same"])  # two cases, half the points each
 @FEW
 @given(case=conv_cases())
-# Pinned, so that what they catch never depends on the draw: the odd "same" zero (bottom,
-# right), a stride pair with a non-square kernel and bias, integer inputs (float32 out), a
-# batch with several channels in and out.
-@example(case=pinned(20, (1, 4, 4, 1), (2, 2, 1, 1), True, 1, "same"))
-@example(case=pinned(21, (2, 7, 6, 2), (2, 3, 2, 3), True, (2, 3), "same"))
-@example(case=pinned(22, (2, 8, 7, 3), (3, 2, 3, 2), False, (3, 2), "valid"))
-@example(case=pinned(23, (2, 5, 5, 2), (3, 3, 2, 2), False, 1, "valid", dtype=np.int64))
-@example(case=pinned(24, (3, 6, 6, 3), (3, 3, 3, 4), True, 2, "same"))
-def test_conv2d_matches_tensorflow(lab, case):
-    x, w, b, stride, padding = case
-    y = lab.conv2d(x, w, b, stride=stride, padding=padding)
-    expected = tf_conv(x.astype(np.float64), w.astype(np.float64), b, stride, padding)
-    assert y.shape == expected.shape, f"expected shape {expected.shape}, got {y.shape}"
-    # The docstring's rule: float64 if either input is float64, else float32 (integers included)
-    wanted = np.float64 if np.float64 in (x.dtype, w.dtype) else np.float32
-    assert y.dtype == wanted, f"for {x.dtype} x and {w.dtype} w, expected {wanted}, got {y.dtype}"
-    assert_close(y, expected, rtol=1e-9, atol=1e-9)
+# Everything at once, on random cases and two pinned: a stride pair, a non-square kernel,
+# the odd "same" zeros, channels in and out, a batch, a bias.
+@example(case=case(24, (2, 7, 6, 2), (2, 3, 2, 3), stride=(2, 3), padding="same", bias=True))
+@example(case=case(25, (2, 8, 7, 3), (3, 2, 3, 2), stride=(3, 2), padding="valid", bias=True))
+def test_conv2d_matches_tensorflow(lab, padding, case):
+    assume(case[4] == padding)  # Hypothesis skips the other padding's cases
+    check_conv2d(lab, case)
 
 
 @pytest.mark.skill(OUTPUT_SIZE)

@@ -8,14 +8,14 @@ import pytest
 from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import tf_conv
 
-from test_lab2 import CONV, OUTPUT_SIZE, PAD
+from test_lab2 import CONV_TOGETHER, OUTPUT_SIZE, PAD
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]
 
 RNG = np.random.default_rng(202)
 
 
-@pytest.mark.skill(CONV)
+@pytest.mark.skill(CONV_TOGETHER)
 @pytest.mark.points(2)
 @pytest.mark.parametrize("shape_x, shape_w, stride, padding", [
     ((2, 9, 11, 3), (4, 3, 3, 5), (1, 2), "same"),   # an even kernel: odd zeros on both axes

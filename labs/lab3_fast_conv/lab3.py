@@ -22,7 +22,9 @@ You write:
 
 0. ``_check_geometry`` and ``_check_kernel``: the input checks the other functions share;
 1. ``im2col``: the patch matrix, without a Python loop over pixels (a loop over the
-   ``f_h * f_w`` kernel offsets is fine);
+   ``f_h * f_w`` kernel offsets is fine). The same rule holds for ``col2im``, ``conv2d`` and
+   ``conv2d_backward``: no Python loop whose length grows with the image (over pixels,
+   windows or rows); the graded test counts the lines of your file that run;
 2. ``col2im``: its adjoint, adding each row back where it came from (for ``dx``);
 3. ``conv2d``: im2col and one matrix product;
 4. ``conv2d_backward``: ``dx``, ``dw`` and ``db`` from the upstream gradient ``dy``.

@@ -6,17 +6,16 @@ Two oracles: TensorFlow (``tf.nn.conv2d`` forward, ``tf.GradientTape`` backward)
 shapes, strides and paddings, and centred finite differences in float64
 (``cnn_course.gradcheck``), which need no framework at all.
 
-Points by skill (labs/README.md lists them): the layer against TensorFlow, forward and
-backward, carries most of the lab, and one test of it, over random cases and the pinned
-examples below, half of it: a layer whose output or any of whose gradients is wrong loses at
-least half the points.
+Points by skill (labs/README.md lists them): the layer against TensorFlow carries most of the
+lab, its forward pass and each of its three gradients tested on their own, over random cases
+and the pinned examples below, so that a bug costs what it breaks.
 """
 
 import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from cnn_course.gradcheck import numerical_gradient, relative_error
@@ -24,6 +23,10 @@ from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import tf_conv, tf_conv_grads
 
 pytestmark = pytest.mark.timeout(60)
+
+# The whole lab's points, hidden tests included: what the instructor grades out of, which
+# a student's run of the public tests alone names (tests/test_lab_points.py checks the sum).
+LAB_POINTS = 40
 
 # What the graded functions may call, besides the standard library and your own file.
 # cnn_course.conv_arithmetic is given; cnn_course.layers and TensorFlow are not. A skill whose
@@ -38,7 +41,8 @@ SOME = settings(max_examples=30, deadline=None, suppress_health_check=[
 
 RNG = np.random.default_rng(3)
 
-LAYER = "conv2d and its gradients against TensorFlow"
+FORWARD = "conv2d forward (against TensorFlow)"
+BACKWARD = "conv2d backward: dx, dw, db (against TensorFlow)"
 GRADCHECK = "gradients (finite differences)"
 IM2COL = "im2col and col2im"
 SPEED = "vectorised (no Python loop over pixels)"
@@ -121,32 +125,81 @@ def test_col2im_is_the_adjoint_of_im2col(lab, case):
 
 # ---------------------------------------------------------------- against TensorFlow
 
-@pytest.mark.skill(LAYER)
-@pytest.mark.points(20)
-@given(case=conv_cases())
-@SOME
+# The forward pass and each gradient are tests of their own, and "valid" and "same" two cases
+# of each, half its points: a bug costs what it breaks (a db that misses the batch keeps the
+# forward pass's points and dx's; padding on the wrong sides keeps the "valid" halves).
 # Pinned, so that what they catch never depends on the draw: overlapping windows (pixels in
 # several windows), the odd "same" zero after, a stride that skips pixels, a batch of three
 # (db sums over it), non-square kernels.
-@example(case=pinned(40, (2, 6, 6, 2), (3, 3, 2, 3), 1, "same"))
-@example(case=pinned(41, (1, 7, 6, 2), (2, 3, 2, 2), 2, "same"))
-@example(case=pinned(42, (1, 7, 7, 1), (2, 2, 1, 2), 3, "valid"))
-@example(case=pinned(43, (3, 5, 6, 3), (3, 2, 3, 4), 1, "valid"))
-def test_conv2d_and_its_gradients_match_tensorflow(lab, case):
+PINNED = [pinned(40, (2, 6, 6, 2), (3, 3, 2, 3), 1, "same"),
+          pinned(41, (1, 7, 6, 2), (2, 3, 2, 2), 2, "same"),
+          pinned(42, (1, 7, 7, 1), (2, 2, 1, 2), 3, "valid"),
+          pinned(43, (3, 5, 6, 3), (3, 2, 3, 4), 1, "valid")]
+
+
+def each_padding(test):
+    """Run ``test`` once per padding, on random cases and the pinned examples of that padding
+    (the test assumes the case's padding is the one given: Hypothesis skips the others)."""
+    for case in reversed(PINNED):
+        test = example(case=case)(test)
+    test = given(case=conv_cases())(test)
+    return pytest.mark.parametrize("padding", ["valid", "same"])(SOME(test))
+
+
+def describe_call(case):
     x, w, b, stride, padding = case
+    return f"x of shape {x.shape}, w of shape {w.shape}, stride={stride}, padding={padding!r}"
+
+
+def check_gradient(lab, case, name):
+    """One of conv2d_backward's three results against tf.GradientTape's."""
+    x, w, b, stride, padding = case
+    dy = np.random.default_rng(1).standard_normal(tf_conv(x, w, b, stride, padding).shape)
+    ours = dict(zip(("dx", "dw", "db"), lab.conv2d_backward(dy, x, w, stride, padding), strict=True))[name]
+    theirs = dict(zip(("dx", "dw", "db"), tf_conv_grads(dy, x, w, stride, padding), strict=True))[name]
+    call = f"{name} of conv2d_backward ({describe_call(case)})"
+    assert ours.shape == theirs.shape, f"{call}: expected shape {theirs.shape}, got {ours.shape}"
+    assert_close(ours, theirs, rtol=1e-10, atol=1e-10, err_msg=call)
+
+
+@pytest.mark.skill(FORWARD)
+@pytest.mark.points(9)
+@each_padding
+def test_conv2d_matches_tensorflow(lab, padding, case):
+    assume(case[4] == padding)
+    x, w, b, stride, _ = case
     y = lab.conv2d(x, w, b, stride, padding)
     expected = tf_conv(x, w, b, stride, padding)
-    assert y.shape == expected.shape, f"y: expected shape {expected.shape}, got {y.shape}"
-    assert_close(y, expected, rtol=1e-10, atol=1e-10, err_msg="y")
-    dy = np.random.default_rng(1).standard_normal(expected.shape)
-    dx, dw, db = lab.conv2d_backward(dy, x, w, stride, padding)
-    tdx, tdw, tdb = tf_conv_grads(dy, x, w, stride, padding)
-    for name, ours, theirs in [("dx", dx, tdx), ("dw", dw, tdw), ("db", db, tdb)]:
-        assert ours.shape == theirs.shape, f"{name}: expected shape {theirs.shape}, got {ours.shape}"
-        assert_close(ours, theirs, rtol=1e-10, atol=1e-10, err_msg=name)
+    call = f"conv2d({describe_call(case)})"
+    assert y.shape == expected.shape, f"{call}: expected shape {expected.shape}, got {y.shape}"
+    assert_close(y, expected, rtol=1e-10, atol=1e-10, err_msg=call)
 
 
-@pytest.mark.skill(LAYER)
+@pytest.mark.skill(BACKWARD)
+@pytest.mark.points(5)
+@each_padding
+def test_dx_matches_tensorflow(lab, padding, case):
+    assume(case[4] == padding)
+    check_gradient(lab, case, "dx")
+
+
+@pytest.mark.skill(BACKWARD)
+@pytest.mark.points(4)
+@each_padding
+def test_dw_matches_tensorflow(lab, padding, case):
+    assume(case[4] == padding)
+    check_gradient(lab, case, "dw")
+
+
+@pytest.mark.skill(BACKWARD)
+@pytest.mark.points(2)
+@each_padding
+def test_db_matches_tensorflow(lab, padding, case):
+    assume(case[4] == padding)
+    check_gradient(lab, case, "db")
+
+
+@pytest.mark.skill(FORWARD)
 @pytest.mark.points(1)
 def test_conv2d_without_bias_in_float32(lab):
     x = RNG.standard_normal((2, 9, 9, 3)).astype(np.float32)

@@ -9,27 +9,41 @@ from cnn_course.gradcheck import numerical_gradient, relative_error
 from cnn_course.grading.compare import assert_close, assert_same
 from cnn_course.grading.oracles import tf_conv, tf_conv_grads
 
-from test_lab3 import GRADCHECK, IM2COL, LAYER, STEP, naive_im2col
+from test_lab3 import BACKWARD, FORWARD, GRADCHECK, IM2COL, STEP, naive_im2col
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]
 
 RNG = np.random.default_rng(303)
 
 
-@pytest.mark.skill(LAYER)
-@pytest.mark.points(2)
-@pytest.mark.parametrize("shape_x, shape_w, stride, padding", [
+FLOAT32_CASES = pytest.mark.parametrize("shape_x, shape_w, stride, padding", [
     ((4, 11, 9, 3), (4, 4, 3, 6), 2, "same"),    # even kernel: an odd number of zeros
     ((2, 12, 12, 5), (5, 5, 5, 2), 3, "valid"),
 ])
-def test_layer_in_float32_matches_tensorflow(lab, shape_x, shape_w, stride, padding):
-    x = RNG.standard_normal(shape_x).astype(np.float32)
-    w = RNG.standard_normal(shape_w).astype(np.float32)
-    b = RNG.standard_normal(shape_w[3]).astype(np.float32)
+
+
+def float32_case(shape_x, shape_w):
+    rng = np.random.default_rng(303 + sum(shape_x))
+    return (rng.standard_normal(shape_x).astype(np.float32), rng.standard_normal(shape_w).astype(np.float32),
+            rng.standard_normal(shape_w[3]).astype(np.float32))
+
+
+@pytest.mark.skill(FORWARD)
+@pytest.mark.points(1)
+@FLOAT32_CASES
+def test_forward_in_float32_matches_tensorflow(lab, shape_x, shape_w, stride, padding):
+    x, w, b = float32_case(shape_x, shape_w)
     y = lab.conv2d(x, w, b, stride, padding)
     assert y.dtype == np.float32, f"expected float32, got {y.dtype}"
-    assert_close(y, tf_conv(x, w, b, stride, padding), rtol=1e-4, atol=1e-4)
-    dy = RNG.standard_normal(y.shape).astype(np.float32)
+    assert_close(y, tf_conv(x, w, b, stride, padding), rtol=1e-4, atol=1e-4, err_msg="y")
+
+
+@pytest.mark.skill(BACKWARD)
+@pytest.mark.points(1)
+@FLOAT32_CASES
+def test_backward_in_float32_matches_tensorflow(lab, shape_x, shape_w, stride, padding):
+    x, w, b = float32_case(shape_x, shape_w)
+    dy = RNG.standard_normal(tf_conv(x, w, b, stride, padding).shape).astype(np.float32)
     for name, ours, theirs in zip(("dx", "dw", "db"), lab.conv2d_backward(dy, x, w, stride, padding),
                                   tf_conv_grads(dy, x, w, stride, padding), strict=True):
         assert_close(ours, theirs, rtol=1e-3, atol=1e-3, err_msg=name)

@@ -16,8 +16,9 @@ and average pooling averages only over the real (unpadded) cells of each window.
 
 Each function checks its input: given something it cannot use, it raises ``ValueError``
 with a message that names the argument, says what was given and what was expected (use
-``cnn_course.checks``). Check your work in ``lab4_pooling.ipynb``, then grade it with
-``pytest tests/labs/test_lab4.py --lab-file labs/lab4_pooling/lab4.py``.
+``cnn_course.checks``). Check your work in ``lab4_pooling.ipynb``, then grade it with the
+notebook's last cell, ``cnn_course.labs.run_tests("lab4")``, or from a terminal with
+``python -m cnn_course.labs grade lab4 lab4.py``.
 """
 
 import numpy as np

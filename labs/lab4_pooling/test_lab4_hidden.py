@@ -9,31 +9,45 @@ from cnn_course.gradcheck import numerical_gradient, relative_error
 from cnn_course.grading.compare import assert_close
 from cnn_course.grading.oracles import tf
 
-from test_lab4 import GEOMETRY, GRADCHECK, LAYERS, distinct, tf_args, tf_grad
+from test_lab4 import AVG, GEOMETRY, GRADCHECK, MAX, distinct, tf_args, tf_grad
 
 pytestmark = [pytest.mark.hidden, pytest.mark.timeout(60)]
 
 
-@pytest.mark.skill(LAYERS)
-@pytest.mark.points(2)
-@pytest.mark.parametrize("shape, pool, stride, padding", [
+FLOAT32_CASES = pytest.mark.parametrize("shape, pool, stride, padding", [
     ((3, 13, 12, 4), 3, 2, "same"),          # overlapping windows, ReLU ties, float32
     ((2, 9, 9, 8), 2, None, "valid"),        # the default stride on an odd size
     ((1, 8, 11, 2), (4, 2), (2, 3), "same"),
 ])
-def test_pooling_in_float32_on_relu_outputs_matches_tensorflow(lab, shape, pool, stride, padding):
+
+
+def check_float32(lab, name, op, shape, pool, stride, padding):
+    """Forward and backward on ReLU outputs in float32: float32 out, TensorFlow's values."""
     rng = np.random.default_rng(404)
     x = np.maximum(rng.normal(size=shape), 0).astype(np.float32)
-    for name, op in [("max_pool2d", tf.nn.max_pool2d), ("avg_pool2d", tf.nn.avg_pool2d)]:
-        y, cache = getattr(lab, name)(x, pool, stride, padding)
-        expected = op(x, *tf_args(pool, stride, padding)).numpy()
-        assert y.dtype == np.float32, f"{name}: expected float32, got {y.dtype}"
-        assert_close(y, expected, rtol=1e-6, atol=1e-6, err_msg=name)
-        dy = rng.normal(size=y.shape).astype(np.float32)
-        dx = getattr(lab, name + "_backward")(dy, cache)
-        assert dx.dtype == np.float32, f"{name}_backward: expected float32, got {dx.dtype}"
-        assert_close(dx, tf_grad(op, x, dy, pool, stride, padding), rtol=1e-5, atol=1e-5,
-                                   err_msg=f"{name}_backward")
+    y, cache = getattr(lab, name)(x, pool, stride, padding)
+    expected = op(x, *tf_args(pool, stride, padding)).numpy()
+    assert y.dtype == np.float32, f"{name}: expected float32, got {y.dtype}"
+    assert_close(y, expected, rtol=1e-6, atol=1e-6, err_msg=name)
+    dy = rng.normal(size=y.shape).astype(np.float32)
+    dx = getattr(lab, name + "_backward")(dy, cache)
+    assert dx.dtype == np.float32, f"{name}_backward: expected float32, got {dx.dtype}"
+    assert_close(dx, tf_grad(op, x, dy, pool, stride, padding), rtol=1e-5, atol=1e-5,
+                 err_msg=f"{name}_backward")
+
+
+@pytest.mark.skill(MAX)
+@pytest.mark.points(1)
+@FLOAT32_CASES
+def test_max_pooling_in_float32_on_relu_outputs_matches_tensorflow(lab, shape, pool, stride, padding):
+    check_float32(lab, "max_pool2d", tf.nn.max_pool2d, shape, pool, stride, padding)
+
+
+@pytest.mark.skill(AVG)
+@pytest.mark.points(1)
+@FLOAT32_CASES
+def test_avg_pooling_in_float32_on_relu_outputs_matches_tensorflow(lab, shape, pool, stride, padding):
+    check_float32(lab, "avg_pool2d", tf.nn.avg_pool2d, shape, pool, stride, padding)
 
 
 @pytest.mark.skill(GRADCHECK)

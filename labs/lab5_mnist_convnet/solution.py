@@ -41,7 +41,7 @@ def build_model():
     -------
     keras.Sequential
         The model with 93,322 parameters, **compiled** with the ``"rmsprop"`` optimizer,
-        the ``"categorical_crossentropy"`` loss and the ``"accuracy"`` metric, so that
+        the ``"categorical_crossentropy"`` loss and the ``"accuracy"`` metric (that metric alone), so that
         ``model.fit(x, y)`` works on one-hot labels ``y``.
     """
     # BEGIN SOLUTION

@@ -22,6 +22,10 @@ from cnn_course.grading.oracles import keras
 
 pytestmark = pytest.mark.timeout(120)
 
+# The whole lab's points, hidden tests included: what the instructor grades out of, which
+# a student's run of the public tests alone names (tests/test_lab_points.py checks the sum).
+LAB_POINTS = 30
+
 # What the graded functions may call, besides the standard library and your own file. Keras,
 # as the lab asks; not cnn_course.models. A skill whose tests reach anything else from your
 # file scores 0 (labs/README.md, "What a lab allows"); the tests' own oracles may call
@@ -236,7 +240,7 @@ def test_prepare_uses_ten_classes_even_if_some_are_missing(lab):
 @pytest.mark.points(2)
 @pytest.mark.parametrize("x, y, word", [
     (np.zeros((2, 28, 28, 1), np.uint8), np.zeros(2, np.uint8), "x"),   # already 4-D
-    (np.zeros((28, 28), np.uint8), np.zeros(1, np.uint8), "x"),          # one image, no batch
+    (np.zeros((28, 28), np.uint8), np.zeros(28, np.uint8), "x"),         # one image, no batch
     (np.zeros((2, 28, 28), np.float32), np.zeros(2, np.uint8), "x"),     # already scaled
     (np.zeros((2, 28, 28), np.uint8), np.zeros((2, 10)), "y"),           # already one-hot
     (np.zeros((2, 28, 28), np.uint8), np.array([0.0, 1.0]), "y"),        # float labels
@@ -257,6 +261,6 @@ def test_prepare_rejects_bad_input(lab, x, y, word):
 ])
 def test_train_and_evaluate_rejects_bad_settings(lab, changes, word):
     data = (np.zeros((2, 28, 28, 1), np.float32), np.eye(10, dtype=np.float32)[:2])
-    with pytest.raises(ValueError, match=word):
+    with pytest.raises(ValueError, match=rf"\b{word}\b"):
         lab.train_and_evaluate(tiny_model(), data, data, **changes)
 

@@ -230,7 +230,9 @@ def softmax_cross_entropy(logits, y_onehot):
     gradient with respect to the logits.
 
     ``loss = mean over the batch of -sum_k y[n, k] * log softmax(logits[n])[k]``, the loss
-    Keras' ``"categorical_crossentropy"`` computes on a softmax output. Compute the log of
+    of ``tf.nn.softmax_cross_entropy_with_logits`` (Keras' ``"categorical_crossentropy"`` on
+    a softmax output is the same, except that it clips the probabilities to
+    [1e-7, 1 - 1e-7]; this one does not). Compute the log of
     the softmax without overflow (subtract each row's maximum first: logits of 1000 must
     work). The gradient of the combined softmax and cross-entropy is the simple
     ``(softmax(logits) - y_onehot) / N``.
@@ -278,8 +280,9 @@ def rmsprop_update(param, grad, velocity, learning_rate=0.001, rho=0.9, epsilon=
     Raises
     ------
     ValueError
-        naming ``param``, ``grad`` or ``velocity`` if one is not a floating-point array or
-        the shapes differ, and ``learning_rate``, ``rho`` or ``epsilon`` if out of range.
+        naming ``param``, ``grad`` or ``velocity`` if one is not a floating-point array,
+        ``grad`` or ``velocity`` if its shape differs from ``param``'s, and
+        ``learning_rate``, ``rho`` or ``epsilon`` if out of range.
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -327,13 +330,16 @@ def network_forward(params, x):
 
     Returns
     -------
-    (logits, cache) : the logits, shape (N, classes) (no softmax), and whatever
+    (logits, cache) : the logits, shape (N, classes) (no softmax), of the dtype of ``x`` and
+        ``params`` (float32 in, float32 out: no silent float64), and whatever
         :func:`network_backward` needs (a dict is convenient)
 
     Raises
     ------
     ValueError
-        as :func:`check_params`; naming ``x`` if it is not a 4-D floating-point array, if its
+        as :func:`check_params` (naming the parameter that is wrong, ``params['conv2_w']``
+        when its input channels differ from ``conv1_w``'s filters, for example); naming ``x``
+        if it is not a 4-D floating-point array, if its
         channels differ from conv1's inputs or its images are too small for the network;
         naming ``params['dense1_w']`` if its rows differ from the flattened features.
     """
@@ -384,7 +390,8 @@ def train_step(params, velocities, x, y_onehot, learning_rate=0.001):
 
     Returns
     -------
-    float : the loss on the batch *before* the update
+    float : the loss on the batch *before* the update (each new parameter array keeps the
+        dtype of the one it replaces: float32 parameters stay float32)
 
     Raises
     ------

@@ -28,6 +28,10 @@ from cnn_course.models import build_convnet
 
 pytestmark = pytest.mark.timeout(60)
 
+# The whole lab's points, hidden tests included: what the instructor grades out of, which
+# a student's run of the public tests alone names (tests/test_lab_points.py checks the sum).
+LAB_POINTS = 50
+
 # What the graded functions may call, besides the standard library and your own file. The
 # layers lab 6 gives (convolution, pooling, Glorot initialisation); not cnn_course.layers'
 # ReLU, dense, softmax or RMSprop, nor TensorFlow. A skill whose tests reach anything else
