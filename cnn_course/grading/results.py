@@ -126,7 +126,8 @@ class LabResult:
         failed = next((test for test in self.tests if not test.passed), None)
         if failed is None:
             return ""
-        reason = failed.reason.splitlines()[0] if failed.reason else "failed"
+        lines = failed.reason.splitlines() or ["failed"]
+        reason = lines[0] + (f" ({lines[1]})" if len(lines) > 1 and lines[1].startswith("with ") else "")
         return f"{failed.skill or 'other'}: {failed.name}: {reason}"
 
     def to_feedback(self, student):
