@@ -183,7 +183,7 @@ def conv2d_backward(dy, x, w, stride=1, padding="valid"):
 
     Returns
     -------
-    (dx, dw, db) : arrays of the shapes of ``x``, ``w`` and (C_out,)
+    (dx, dw, db) : arrays of the shapes of ``x``, ``w`` and (C_out,), of the dtype of ``dy``
 
     Raises
     ------

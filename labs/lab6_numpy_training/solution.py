@@ -146,7 +146,7 @@ def relu_backward(dy, x):
 
     Returns
     -------
-    dx : array of the shape of ``x``
+    dx : array of the shape of ``x``, of the dtype of ``dy``
 
     Raises
     ------
@@ -199,7 +199,7 @@ def dense(x, w, b):
 
     Returns
     -------
-    array of shape (N, n_out)
+    array of shape (N, n_out), of the dtype of ``x`` (float32 stays float32)
 
     Raises
     ------
@@ -230,7 +230,7 @@ def dense_backward(dy, x, w):
 
     Returns
     -------
-    (dx, dw, db) : arrays of the shapes of ``x``, ``w`` and (n_out,)
+    (dx, dw, db) : arrays of the shapes of ``x``, ``w`` and (n_out,), of the dtype of ``dy``
 
     Raises
     ------
