@@ -151,6 +151,26 @@ def test_a_file_that_does_not_import_fails_every_test_but_is_graded(tmp_path):
 
 
 @pytest.mark.slow
+def test_reasons_say_what_was_compared_on_which_input_and_what_differed(tmp_path):
+    """A student reads the reason alone: it names the case, and what differed."""
+    source = (ROOT / "labs/lab2_conv_forward/solution.py").read_text()
+    source = source.replace('raise ValueError(f"f (the window, {f}) must not be larger than n',
+                            'raise ValueError(f"the window ({f}) must not be larger than the input')
+    source = source.replace("    if b is not None:\n        y += b\n", "")  # the bias forgotten
+    student = tmp_path / "lab2.py"
+    student.write_text(source)
+    result = runner.run_lab_tests("lab2", student, extra=["-k", "output_size_rejects or bias"], hidden=False)
+    reasons = {t.name: t.reason for t in result.tests if not t.passed}
+    message = reasons["test_output_size_rejects_bad_input[args2-f]"]
+    assert message.splitlines()[1] == "with args=(5, 6, 1, 'valid'), word='f'", message  # the case's inputs
+    assert "Expected regex" in message and "Actual message: \"the window (6)" in message, message
+    bias = reasons["test_conv2d_adds_one_bias_per_output_channel[valid-x1x4x4x2-w2x2x2x3-stride1-bias]"]
+    assert bias.startswith("AssertionError: conv2d(x of shape (1, 4, 4, 2), w of shape (2, 2, 2, 3), b=given"), bias
+    assert "first difference at index (0, 0, 0, 0)" in bias and "27 of 27 values differ" in bias, bias
+    assert all(len(r.splitlines()) <= 6 and str(tmp_path) not in r and "0x" not in r for r in reasons.values())
+
+
+@pytest.mark.slow
 def test_a_hanging_function_is_a_failed_test(tmp_path):
     hanging = tmp_path / "hanging.py"
     hanging.write_text(LAB1_SOLUTION.read_text() + "\n\ndef to_batch(image):\n    while True:\n        pass\n")

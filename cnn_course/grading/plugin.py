@@ -512,12 +512,16 @@ def _reason(report, call=None, item=None):
             example = [note for note in getattr(error, "__notes__", ()) if note.startswith(("Falsifying", "Failing"))]
             if example:  # without the lab=<module ... from '/tmp/...'> argument, which changes every run
                 arguments = re.sub(r"\s*lab=<module [^>]*>,?", "", example[0]).split("(", 1)[-1].strip().rstrip(")")
-                text += "\non " + " ".join(arguments.split()).rstrip(",")
+                shown = " ".join(arguments.split()).rstrip(",")
+                text += "\non " + (shown if len(shown) <= 200 else shown[:199] + "…")
     else:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr or "")
-    inputs = _inputs(item) if item is not None and not isinstance(error, NotImplementedError) else None
-    if inputs:  # which case failed, said before the detail that may be cut
+    # which case failed, said before the detail that may be cut; not when the test's own message
+    # names its input ("conv2d(x of shape ...)") or Hypothesis already said it ("on ...")
+    named = " of shape " in text.partition("\n")[0] or "\non " in text
+    inputs = _inputs(item) if item is not None and not isinstance(error, NotImplementedError) and not named else None
+    if inputs:
         first, _, rest = text.partition("\n")
         text = f"{first}\n{inputs}" + (f"\n{rest}" if rest else "")
     # pytest's "+ where" lines name the call that gave a value: keep them, without memory
