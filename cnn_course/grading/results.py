@@ -147,7 +147,8 @@ class LabResult:
                 for test in failed:
                     reason = (test.reason or "failed").replace("\n", "\n  ")
                     hidden = " (a hidden test)" if test.hidden else ""
-                    lines.append(f"- `{test.name}`{hidden}, {number(test.points)} points: {reason}")
+                    unit = "point" if test.points == 1 else "points"
+                    lines.append(f"- `{test.name}`{hidden}, {number(test.points)} {unit}: {reason}")
         return "\n".join(lines) + "\n"
 
     def to_json(self):
