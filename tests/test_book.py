@@ -182,3 +182,61 @@ def test_no_widget_state_is_stored(path):
     # re-executing a notebook with widgets (chapter 3's explorer).
     assert "widgets" not in json.loads(path.read_text())["metadata"], \
         "notebook metadata has widget state: delete metadata['widgets']"
+
+
+# ---------------------------------------------------------------- the intro's table is current
+
+DOC_LINK = re.compile(r"\{doc\}`(?:[^`<]*<)?(?P<target>[^`<>]+)>?`")
+
+
+def toc_files(caption):
+    """The pages of the _toc.yml part named ``caption``, in order."""
+    return [chapter["file"] for part in TOC["parts"] if part["caption"] == caption
+            for chapter in part["chapters"]]
+
+
+def intro_table(text):
+    """The rows of the intro's "What you will learn" table, each a list of its cells."""
+    section = text.split("## What you will learn", 1)[1].split("\n## ", 1)[0]
+    lines = [line.strip() for line in section.splitlines() if line.strip().startswith("|")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]  # no header
+
+
+def intro_table_problems(text, chapters, labs):
+    """What is missing or out of order in the intro's table: every chapter in its first column,
+    numbered as the book numbers it, every lab in its last column as 'Lab N'."""
+    rows = intro_table(text)
+    problems = []
+    listed = [(cell, DOC_LINK.findall(cell)) for cell in (row[0] for row in rows)]
+    for number, chapter in enumerate(chapters, start=1):
+        if not any(links == [chapter] and cell.startswith(f"{number}. ") for cell, links in listed):
+            problems.append(f"chapter {number}, {chapter}, is not in the table as '{number}. {{doc}}`{chapter}`'")
+    if [links for _, links in listed] != [[chapter] for chapter in chapters]:
+        problems.append("the table's chapters are not the book's, in the book's order")
+    lab_links = [(m["target"], m[0]) for row in rows for m in DOC_LINK.finditer(row[-1])]
+    for lab in labs:
+        number = re.search(r"lab(\d+)_", lab)[1]
+        if (lab, f"{{doc}}`Lab {number} <{lab}>`") not in lab_links:
+            problems.append(f"lab {number}, {lab}, is not in the table's last column as 'Lab {number}'")
+    if [target for target, _ in lab_links] != labs:
+        problems.append("the table's labs are not the book's, in the book's order")
+    return problems
+
+
+def test_the_intro_table_lists_every_chapter_and_lab():
+    chapters = toc_files("Chapters")
+    labs = [page for page in toc_files("Labs") if page != "labs/README"]
+    assert len(chapters) >= 7 and len(labs) >= 6
+    problems = intro_table_problems((ROOT / "intro.md").read_text(), chapters, labs)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_intro_table_check_catches_a_missing_chapter_and_lab():
+    text = (ROOT / "intro.md").read_text()
+    chapters = toc_files("Chapters")
+    labs = [page for page in toc_files("Labs") if page != "labs/README"]
+    last_row = next(line for line in text.splitlines() if chapters[-1] in line)
+    problems = intro_table_problems(text.replace(last_row + "\n", ""), chapters, labs)
+    assert any(chapters[-1] in p for p in problems) and any(labs[-1] in p for p in problems)
+    swapped = text.replace("1. {doc}`chapters/01", "2. {doc}`chapters/01", 1)
+    assert intro_table_problems(swapped, chapters, labs)
