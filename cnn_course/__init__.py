@@ -18,7 +18,7 @@ By topic, in the order the chapters need them:
 - :mod:`cnn_course.conv_arithmetic` -- output sizes and TensorFlow's padding (chapter 3).
 - :mod:`cnn_course.explorer` -- the stride-and-padding explorer (chapter 3).
 - :mod:`cnn_course.architecture` -- parameter counts, shapes, receptive fields, the volume
-  animation (chapter 4).
+  animation (chapter 4); the multiply-adds of a training step (chapters 5 and 7).
 - :mod:`cnn_course.gradcheck` -- centred finite-difference gradient checks (chapter 5, labs 3-4).
 - :mod:`cnn_course.models` -- the MNIST convnet and the dense baseline (chapter 6, lab 5).
 - :mod:`cnn_course.seed_spread` -- chapter 6's accuracies over seeds, as measured by

@@ -3,6 +3,8 @@
 The formulas are written out here once -- ``(f·f·c_in + 1)·c_out`` weights for a
 convolution, ``r_out = r_in + (f - 1)·j_in`` for the receptive field -- and the functions
 that read a Keras model let a chapter check each formula against the framework.
+:func:`training_madds` counts the multiply-adds of one training step, layer by layer, with
+the one convention chapters 5 and 7 both use.
 Also: :func:`draw_conv_volumes`, the picture of input volume, filters and output volume,
 and :func:`format_table`, an aligned plain-text table for printing results.
 """
@@ -89,6 +91,55 @@ def trace_shapes(model, n):
         f, s, padding = windows[layer.name]
         side = output_size(side, f, s, padding)
         rows.append((layer.name, int(layer.output.shape[1]), side))
+    return rows
+
+
+def training_madds(model):
+    """Multiply-adds per image of one training step of ``model``, layer by layer.
+
+    The convention chapters 5 and 7 share (chapter 5, "The cost of a layer"):
+
+    - **forward**: one multiply-add per weight per output value: ``H_o·W_o·k_h·k_w·C_in·C_out``
+      for a Conv2D layer, ``n_in·n_out`` for a Dense layer;
+    - **backward**: the gradient of the weights (``dK``, ``dW``) costs the same again, and so
+      does the gradient of the input (``dX``): every product of the forward pass, an input
+      value times a weight, has exactly one partner in ``dX``, an entry of ``dY`` times the
+      same weight. That counts only products with an entry of ``dY``, not the zeros of the
+      padding a full convolution written as a padded correlation also multiplies; it is
+      what an im2col backward pass computes (``dcols = dY @ W.T``, lab 3 and chapter 7);
+    - the first layer with weights computes no ``dX``: its input is the data, which nothing
+      learns, so its backward pass is ``dK`` alone;
+    - pooling, flattening and activations do no multiply-adds and count 0; biases are
+      additions and are not counted.
+
+    Conv2D layers may have any stride and padding; with "same" padding the count includes
+    the products with the padding's zeros, forward and backward, as im2col computes them.
+    Only Conv2D and Dense layers may have weights.
+
+    Returns a list of ``(name, kind, forward, backward)``, one per layer of ``model``, with
+    ``kind`` the layer's class name and the two counts Python ints, per image; multiply by
+    the batch size for a batch, and by 2 for floating-point operations.
+
+    Raises ValueError for a layer with weights that is neither Conv2D nor Dense.
+    """
+    rows, first = [], True
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            k_h, k_w = layer.kernel_size
+            h_o, w_o, c_out = (int(n) for n in layer.output.shape[1:])
+            forward = h_o * w_o * k_h * k_w * int(layer.input.shape[-1]) * c_out
+        elif kind == "Dense":
+            forward = int(layer.input.shape[-1]) * int(layer.units)
+        elif layer.weights:
+            raise ValueError(f"training_madds counts Conv2D and Dense layers only; "
+                             f"{layer.name} is a {kind} with weights")
+        else:
+            rows.append((layer.name, kind, 0, 0))
+            continue
+        backward = forward if first else 2 * forward  # dK, and dX after the first layer
+        rows.append((layer.name, kind, forward, backward))
+        first = False
     return rows
 
 

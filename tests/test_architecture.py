@@ -12,6 +12,7 @@ from cnn_course.architecture import (
     layer_windows,
     receptive_fields,
     trace_shapes,
+    training_madds,
 )
 
 
@@ -66,6 +67,48 @@ def test_receptive_field_matches_gradient_support():
     support = np.argwhere(tape.gradient(unit, x)[0, :, :, 0].numpy() != 0)
     assert (support.min(0).tolist(), (support.max(0) + 1).tolist()) == ([j, 2 * j], [j + r, 2 * j + r])
 
+
+def test_training_madds_of_the_mnist_model(mnist_model):
+    # Chapters 5 and 7 both count with this: forward; dK; dX at the forward's cost, but none
+    # for the first layer, whose input is the image.
+    rows = training_madds(mnist_model)
+    forward = [26 * 26 * 9 * 1 * 32, 0, 11 * 11 * 9 * 32 * 64, 0, 3 * 3 * 9 * 64 * 64, 0, 576 * 64, 64 * 10]
+    assert [r[0] for r in rows] == [layer.name for layer in mnist_model.layers]
+    assert [r[2] for r in rows] == forward
+    assert [r[3] for r in rows] == [forward[0]] + [2 * f for f in forward[1:]]
+    assert sum(r[2] + r[3] for r in rows) == 8_188_032
+
+
+def _dx_products(h, w, k, s):
+    """Products dY[i, j]·K[u, v] in dX[p, q] = sum dY[i, j] K[p - s i, q - s j], by brute force
+    (one input and one output channel, "valid")."""
+    h_o, w_o = (h - k) // s + 1, (w - k) // s + 1
+    return sum(0 <= p - s * i < k and 0 <= q - s * j < k
+               for p in range(h) for q in range(w) for i in range(h_o) for j in range(w_o))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_training_madds_counts_dx_at_the_forward_cost(stride):
+    import keras
+    model = keras.Sequential([keras.Input(shape=(9, 8, 3)),
+                              keras.layers.Conv2D(4, 3, strides=stride, padding="valid"),
+                              keras.layers.Conv2D(5, (3, 2), strides=stride, padding="same")])
+    (_, _, fwd1, bwd1), (_, _, fwd2, bwd2) = training_madds(model)
+    h_o, w_o = model.layers[0].output.shape[1:3]
+    assert fwd1 == h_o * w_o * 9 * 3 * 4 and bwd1 == fwd1  # the first layer: dK only
+    assert bwd2 == 2 * fwd2
+    # dX's products with an entry of dY, counted one by one, are the forward's products:
+    assert _dx_products(9, 8, 3, stride) * 3 * 4 == fwd1
+    # a padded correlation over all H x W inputs does more (it multiplies the zeros too)
+    assert 9 * 8 * 9 * 3 * 4 > fwd1
+
+
+def test_training_madds_refuses_layers_it_cannot_count():
+    import keras
+    model = keras.Sequential([keras.Input(shape=(8, 8, 1)), keras.layers.Conv2D(2, 3),
+                              keras.layers.BatchNormalization()])
+    with pytest.raises(ValueError, match="BatchNormalization"):
+        training_madds(model)
 
 
 def test_format_table_rejects_ragged_rows():  # layer_table (lab 5) relies on it
