@@ -34,6 +34,22 @@
   };
   visit(document.body);
 
+  // Every link in the article that follows the word "chapter" (or "chapters") in its block,
+  // or whose own text starts with it: its text, where it leads, and the words before it.
+  const BLOCK = "p, li, dt, dd, td, th, caption, figcaption, h1, h2, h3, h4, h5, h6";
+  const chapterLinks = [];
+  for (const link of article.querySelectorAll("a[href]")) {
+    const range = document.createRange();
+    range.setStart(link.closest(BLOCK) || article, 0);
+    range.setEndBefore(link);
+    const before = range.toString().replace(/\s+/g, " ");
+    const text = link.textContent.trim().replace(/\s+/g, " ");
+    const afterTheWord = /\bchapters?\s*$/i.test(before);
+    if (afterTheWord || /^chapters?\b/i.test(text)) {
+      chapterLinks.push({ before: before.slice(-40), text, href: link.href, afterTheWord });
+    }
+  }
+
   return {
     prose: proseParts.join(""),
     mathjaxErrors: [...document.querySelectorAll("mjx-merror, [data-mjx-error]")].map(
@@ -46,5 +62,6 @@
     footer: [...document.querySelectorAll("footer")].map((footer) => footer.textContent).join(" "),
     scrollWidth: document.documentElement.scrollWidth,
     tooWide,
+    chapterLinks,
   };
 }

@@ -10,6 +10,16 @@ Each page is loaded once at desktop width and once at a phone's (390 px), a scre
 each goes to `_build/screenshots/<page>-desktop.png` and `-phone.png` for a person to look
 at, and `_build/browser-report.json` records what every check found on every page.
 
+Every page is also audited for accessibility by axe-core (the engine of most accessibility
+checkers; its JavaScript comes inside the pinned `axe-playwright-python` package, nothing is
+downloaded), with the rules of WCAG 2.1 levels A and AA, twice: in the light colour mode and
+in the dark one, which the theme shows to readers whose system asks for it
+(`default_mode: auto` in `_config.yml`).
+
+The pages are `PAGES`, every HTML page under `_build/html`: a translation built into a folder
+of its own there (`_build/html/zh/`, say) is in that list as it is, and every check, the
+accessibility audit included, runs on its pages too.
+
 Needs Playwright's Python package (pinned in requirements.txt) and a Chromium: Debian's
 `/usr/bin/chromium`, or the one named by $CHROMIUM. Playwright's own browser download is
 not used (CI cannot reach it). Without either the tests fail, saying how to install it.
@@ -33,6 +43,12 @@ BOOK = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 REPORT = ROOT / "_build" / "browser-report.json"
 AUDIT_JS = (Path(__file__).parent / "page_audit.js").read_text()
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+# The first test waits for the `visits` fixture: every page opened three times, screenshot at
+# two widths, audited in two colour modes (about four minutes on our 2-core machine when it is
+# shared), past the 300 s that pyproject.toml gives a unit test.
+pytestmark = pytest.mark.timeout(1200)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Headless as root in a container; no GPU. Without the background-networking flags Chromium
@@ -40,16 +56,51 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDTHS = {
-    "desktop": dict(viewport={"width": 1280, "height": 900}),
-    "phone": dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True),
+    "desktop": dict(viewport={"width": 1280, "height": 900}, color_scheme="light"),
+    "phone": dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                  color_scheme="light"),
 }
+# The accessibility audit's colour modes: the light one in the desktop visit, the dark one in
+# a visit of its own at the same width (contrast and structure do not change with the width).
+DARK = dict(WIDTHS["desktop"], color_scheme="dark")
+
+
+def is_redirect(path: Path) -> bool:
+    """Jupyter Book's index.html: a meta refresh to the first page, not a page of its own."""
+    return 'http-equiv="refresh"' in path.read_text(errors="replace")[:3000].lower()
+
 
 # index.html is Jupyter Book's redirect to the first page (a meta refresh), not a page of its
 # own: test_index_opens_the_first_page follows it instead of auditing it.
 REDIRECT = BOOK / "index.html"
-FIRST_PAGE = yaml.safe_load((ROOT / "_toc.yml").read_text())["root"] + ".html"
+FIRST_PAGE = TOC["root"] + ".html"
 PAGES = sorted(path.relative_to(BOOK).as_posix() for path in BOOK.rglob("*.html")
-               if path.relative_to(BOOK).parts[0] not in ("_static", "_sources") and path != REDIRECT)
+               if not {"_static", "_sources"} & set(path.relative_to(BOOK).parts) and not is_redirect(path))
+
+# The accessibility audit: axe-core's rules for WCAG 2.1, levels A and AA. A violation of any
+# of them fails an A or AA success criterion, whatever the impact axe gives it (minor to
+# critical), so every one fails the test. A rule may be turned off only here, with the reason.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+DISABLED_RULES = {
+    "css-orientation-lock": (
+        "WCAG 1.3.4, no display locked to portrait or landscape. axe reads every stylesheet a "
+        "second time for it, through XMLHttpRequest, which Chromium refuses to a file:// page "
+        "(its origin is null): a console error per stylesheet, and the rule sees none of them. "
+        "test_no_stylesheet_locks_the_orientation checks the built CSS for it instead."),
+}
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": WCAG_TAGS},
+    "rules": {rule: {"enabled": False} for rule in DISABLED_RULES},
+    "preload": False,  # the stylesheets' second reading, which only css-orientation-lock needs
+    "resultTypes": ["violations"],
+}
+# A media query on the orientation is how a page would lock it (axe's css-orientation-lock).
+ORIENTATION_QUERY = re.compile(r"@media[^{]*\borientation\b", re.IGNORECASE)
+
+# The numbered chapters, by the file name of their page: the number `Chapter N` must give.
+CHAPTER_NUMBERS = {Path(chapter["file"]).name + ".html": number
+                   for part in TOC["parts"] if part.get("numbered")
+                   for number, chapter in enumerate(part["chapters"], start=1)}
 
 # Whatever is left of a TeX delimiter after MathJax ran means the math was not typeset.
 RAW_MATH = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{")
@@ -67,6 +118,7 @@ class Visit:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     audits: dict[str, dict] = field(default_factory=dict)  # width name -> page_audit.js result
+    accessibility: dict[str, list[dict]] = field(default_factory=dict)  # colour mode -> axe's violations
 
 
 def inside_the_book(url: str) -> bool:
@@ -126,12 +178,35 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
 
 
+def start_axe():
+    """axe-core, from the pinned axe-playwright-python package (which bundles its script)."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        pytest.fail("axe-playwright-python is not installed: `make install` (requirements.txt pins it)",
+                    pytrace=False)
+    return Axe()
+
+
+def accessibility_audit(axe, tab) -> list[dict]:
+    """axe-core's violations of the WCAG 2.1 A and AA rules on the page open in `tab`."""
+    violations = axe.run(tab, options=AXE_OPTIONS).response["violations"]
+    return [{
+        "rule": violation["id"],
+        "impact": violation["impact"],
+        "help": violation["help"],
+        "elements": [" ".join(node["target"]) + ": " + " ".join(node.get("failureSummary", "").split())
+                     for node in violation["nodes"]],
+    } for violation in violations]
+
+
 @pytest.fixture(scope="module")
 def visits() -> dict[str, Visit]:
     """Every page at both widths in one browser, a screenshot of each; then the JSON report."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     started = time.monotonic()
     results = {page: Visit(page) for page in PAGES}
+    axe = start_axe()
     with start_playwright() as playwright:
         browser = launch(playwright)
         for width, options in WIDTHS.items():
@@ -141,8 +216,16 @@ def visits() -> dict[str, Visit]:
                 visit.audits[width] = tab.evaluate(AUDIT_JS, options["viewport"]["width"])
                 screenshot = SCREENSHOTS / f"{Path(page).with_suffix('')}-{width}.png"
                 tab.screenshot(path=screenshot, full_page=True)
+                if width == "desktop":
+                    visit.accessibility["light"] = accessibility_audit(axe, tab)
                 tab.close()
             context.close()
+        context = browser.new_context(**DARK)
+        for page, visit in results.items():
+            tab = open_page(context, page, visit, "dark")
+            visit.accessibility["dark"] = accessibility_audit(axe, tab)
+            tab.close()
+        context.close()
         version = browser.version
         browser.close()
     write_report(results, version, time.monotonic() - started)
@@ -217,9 +300,47 @@ def footer_without_the_licences(visit: Visit) -> list[str]:
             for name in ("CC BY 4.0", "MIT") if name not in footer]
 
 
+def accessibility_violations(visit: Visit) -> list[str]:
+    """WCAG 2.1 A and AA as axe-core audits them, in both colour modes: no violation at all.
+
+    Each rule broken, with its impact and every element that breaks it (for contrast, the
+    colours and the ratio).
+    """
+    problems = []
+    for mode, violations in visit.accessibility.items():
+        for violation in violations:
+            problems.append(f"[{mode} mode] {violation['rule']} ({violation['impact']}, "
+                            f"{len(violation['elements'])} elements): {violation['help']}")
+            problems += [f"    {element}" for element in violation["elements"]]
+    return problems
+
+
+def chapter_word_before_a_title(visit: Visit) -> list[str]:
+    """'Chapter' before a link to a chapter says its number, and the right one.
+
+    MyST's {doc}`../chapters/06_mnist_convnet` renders as the chapter's title, so "Chapter
+    {doc}`...`" reads "Chapter Training a small convnet ...". Write {doc}`chapter 6 <...>`
+    (or "the chapter “{doc}`...`”"). A number, after the word or in the link's text, must be
+    the linked chapter's number in `_toc.yml`.
+    """
+    problems = []
+    for link in visit.audits["desktop"]["chapterLinks"]:
+        text = link["text"]
+        number = re.match(r"(?:chapters?\s+)?(\d+)\b", text, re.IGNORECASE)
+        target = book_file(link["href"])
+        expected = CHAPTER_NUMBERS.get(target.name) if target else None
+        if link["afterTheWord"] and not number:
+            problems.append(f"...{link['before']}[{text}]: the word chapter, then the chapter's title "
+                            f"instead of its number")
+        elif number and expected is not None and int(number.group(1)) != expected:
+            problems.append(f"...{link['before']}[{text}]: the link leads to chapter {expected}")
+    return problems
+
+
 CHECKS = [requests_outside_the_book, console_and_page_errors, untypeset_math,
           broken_or_unlabelled_images, images_animated_forever, python_reprs_in_prose,
-          sideways_scroll_on_a_phone, footer_without_the_licences]
+          sideways_scroll_on_a_phone, footer_without_the_licences, accessibility_violations,
+          chapter_word_before_a_title]
 
 
 def write_report(results: dict[str, Visit], browser_version: str, seconds: float) -> None:
@@ -231,6 +352,9 @@ def write_report(results: dict[str, Visit], browser_version: str, seconds: float
             "console_errors": visit.console_errors,
             "page_errors": visit.page_errors,
             "problems": {check.__name__: found for check in CHECKS if (found := check(visit))},
+            # Every rule axe found broken, in each colour mode, with how many elements broke it.
+            "accessibility": {mode: {violation["rule"]: len(violation["elements"]) for violation in violations}
+                              for mode, violations in visit.accessibility.items()},
         } for page, visit in results.items()},
     }, indent=2, ensure_ascii=False) + "\n")
 
@@ -240,6 +364,21 @@ def write_report(results: dict[str, Visit], browser_version: str, seconds: float
 def test_page(visits, check, page):
     problems = check(visits[page])
     assert not problems, f"{page}: {check.__name__.replace('_', ' ')}:\n  " + "\n  ".join(problems)
+
+
+def test_no_stylesheet_locks_the_orientation():
+    """WCAG 1.3.4 (axe's css-orientation-lock, which cannot read the stylesheets of a file://
+    page): no stylesheet of the book, file or <style> element, has a media query on the
+    orientation, so none can lock the display to portrait or landscape."""
+    sheets = {path.relative_to(BOOK).as_posix(): path.read_text(errors="replace")
+              for path in BOOK.rglob("*.css")}
+    for page in PAGES:
+        html = (BOOK / page).read_text(errors="replace")
+        sheets |= {f"{page} <style> {n}": style
+                   for n, style in enumerate(re.findall(r"<style[^>]*>(.*?)</style>", html, re.DOTALL | re.IGNORECASE))}
+    assert sheets, f"no stylesheet in {BOOK}: build the book first"
+    locking = [f"{name}: {found}" for name, text in sheets.items() for found in in_context(ORIENTATION_QUERY, text)]
+    assert not locking, "a media query on the orientation:\n  " + "\n  ".join(locking)
 
 
 def test_the_book_is_built():
