@@ -107,7 +107,8 @@ book-strict: install
 
 # Every page of the fresh build in Chromium (Debian's /usr/bin/chromium, or $$CHROMIUM), offline:
 # no request leaves the book, no script error, math typeset, images described, no sideways
-# scroll on a phone. Screenshots in _build/screenshots, findings in _build/browser-report.json.
+# scroll on a phone, no accessibility violation (axe-core, WCAG 2.1 A/AA, light and dark).
+# Screenshots in _build/screenshots, findings in _build/browser-report.json.
 browser-test: book-strict
 	$(call timed,browser-test,$(PYTHON) -m pytest tests/browser --tb=short)
 
