@@ -40,7 +40,8 @@ def write_class(lab, folder, size):
     """``size`` submissions of ``lab`` in ``folder``: solutions, the starter, mutants."""
     lab = labs.find_lab(lab)
     solution = lab.solution.read_text()
-    kinds = ["solution", "starter"] + [m[0] for m in mutations.MUTANTS[lab]]
+    mutants = mutations.MUTANTS[lab.module]
+    kinds = ["solution", "starter"] + [m[0] for m in mutants]
     for number in range(size):
         kind = kinds[number % len(kinds)] if number < len(kinds) else "solution"
         if kind == "solution":
@@ -48,7 +49,7 @@ def write_class(lab, folder, size):
         elif kind == "starter":
             source = lab.starter.read_text()
         else:
-            source = mutations.mutate(solution, next(m for m in mutations.MUTANTS[lab] if m[0] == kind))
+            source = mutations.mutate(solution, next(m for m in mutants if m[0] == kind))
         (Path(folder) / f"student{number:03d}.py").write_text(source)
 
 
