@@ -30,7 +30,7 @@ import numpy as np
 from .grading.batch import FORMATS, NOT_GRADED, find_submissions, grade, submissions_in
 from .grading.compare import assert_close
 from .grading.release import release, release_all
-from .grading.results import LabResult, TestResult
+from .grading.results import LabResult, TestResult, graded_line
 from .grading.runner import Limits, run_lab_tests
 from .grading.starters import all_labs, find_lab, make_starter, stale_starters
 
@@ -79,9 +79,7 @@ def run_tests(lab, lab_file=None, timeout=None):
     if not result.tests:
         print(f"✗ the graded tests did not run; pytest said:\n{result.output}")
     for test in result.tests:
-        unit = "point" if test.points == 1 else "points"
-        line = f"{'✓' if test.passed else '✗'} {test.name} ({test.points:.3g} {unit})"
-        print(line + (f": {test.reason}".replace("\n", "\n    ") if test.reason else ""))
+        print(graded_line(test.name, test.points, test.passed, test.reason))
     print(result.summary(lab_points=lab.points))
     return result
 

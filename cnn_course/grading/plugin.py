@@ -47,7 +47,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from .lab import Lab
-from .results import apply_forbidden, public_only_note
+from .results import apply_forbidden, graded_line, public_only_note
 from .runner import load_module
 
 # TensorFlow's first call is slow, and a student's code may be slower still: no deadlines.
@@ -573,10 +573,8 @@ def pytest_terminal_summary(terminalreporter, config):
             mine = [r for r in rows if r.get("lab_file") == who]
             if not several:  # a student's `python -m pytest`: each test, ✓ or ✗ and why, as run_tests shows
                 for r in mine:
-                    reason = r["reason"].replace("\n", "\n    ")
-                    unit = "point" if r["points"] == 1 else "points"
-                    terminalreporter.write_line(f"{'✓' if r['passed'] else '✗'} {r['test'].split('::', 1)[-1]} "
-                                                f"({r['points']:.3g} {unit})" + (f": {reason}" if reason else ""))
+                    terminalreporter.write_line(graded_line(r["test"].split("::", 1)[-1], r["points"], r["passed"],
+                                                          r["reason"]))
             earned = round(sum(r["points"] for r in mine if r["passed"]), 2)
             total = round(sum(r["points"] for r in mine), 2)
             who = who or config.stash.get(_graded_key, None) or (_lab_files(config) or ["solution.py"])[0]

@@ -21,6 +21,14 @@ def number(points):
     return int(points) if points.is_integer() else points
 
 
+def graded_line(name, points, passed, reason=""):
+    """One test as a student reads it: ``"✗ test_x (0.5 points): why"``, the reason's further
+    lines indented. The notebook's ``run_tests`` and a student's ``python -m pytest`` print it."""
+    unit = "point" if points == 1 else "points"
+    line = f"{'✓' if passed else '✗'} {name} ({points:.3g} {unit})"
+    return line + (f": {reason}".replace("\n", "\n    ") if reason else "")
+
+
 def public_only_note(public_points, lab_points, hidden_ran):
     """What a student's points line adds when only the public tests ran: the instructor's
     total and what the hidden tests carry."""
