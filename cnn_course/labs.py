@@ -208,7 +208,7 @@ def _run(args):
     elif args.command == "check":
         stale = stale_starters()
         for path in stale:
-            print(f"{path} is stale: run `python -m cnn_course.labs generate`")
+            print(f"{path} is stale: run `make generated` (or `python -m cnn_course.labs generate`)")
         return 1 if stale else 0
     elif args.command == "release":
         for folder, archive, autograder in (release_all(args.out) if args.lab == "all"

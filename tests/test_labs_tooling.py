@@ -21,7 +21,7 @@ LAB1_SOLUTION = ROOT / "labs/lab1_pixels/solution.py"
 def test_committed_starters_are_up_to_date():
     assert LABS, "no labs found"
     stale = labs.stale_starters(ROOT / "labs")
-    assert not stale, f"regenerate with `python -m cnn_course.labs generate`: {stale}"
+    assert not stale, f"stale: run `make generated` (or `python -m cnn_course.labs generate`): {stale}"
 
 
 def test_check_command_passes_from_the_repository_root():

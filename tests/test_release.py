@@ -85,6 +85,9 @@ def test_each_release_has_the_students_files_and_nothing_else(released):
                 assert archive.read(f"{lab.name}/{name}") == (released / lab.name / name).read_bytes()
         notebook = json.loads((released / lab.name / f"{lab.name}.ipynb").read_text())
         assert not [c for c in notebook["cells"] if c.get("outputs")], "students run the notebook themselves"
+        markdown = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+        assert "{doc}`" not in markdown and ":::" not in markdown, "the reader notebook, with no MyST"
+        assert "A runnable copy of the course's page" in markdown
 
 
 def test_both_zips_carry_the_wheel_built_from_this_checkout(released):

@@ -4,8 +4,8 @@
 
     release/lab2_conv_forward/          the students' copy
         lab2.py                         the starter
-        lab2_conv_forward.ipynb         the lab notebook, without outputs; its set-up cell installs
-                                        the wheel beside it
+        lab2_conv_forward.ipynb         the lab's reader notebook (plain Jupyter, from notebooks/),
+                                        without outputs; its set-up cell installs the wheel beside it
         test_lab2.py                    the public graded tests
         conftest.py                     loads the course's grading plugin, so `python -m pytest` grades
         cnn_course-0.1.0-py3-none-any.whl
@@ -63,6 +63,7 @@ def release(lab, out, wheel=None):
     if lab.notebook is None:
         raise ValueError(f"lab must be a lab of the course's repository, with its notebook; got {str(lab.folder)!r}, "
                          "which has none")
+    notebook = reader_notebook(lab)
     course_version = version()
     if wheel is None:
         with tempfile.TemporaryDirectory(prefix="release-wheel-") as folder:
@@ -77,11 +78,11 @@ def release(lab, out, wheel=None):
     students = {
         lab.starter.name: lab.starter.read_bytes(),
         lab.public_tests.name: lab.public_tests.read_bytes(),
-        lab.notebook.name: students_notebook(lab.notebook.read_text(), wheel.name, course_version).encode(),
+        lab.notebook.name: students_notebook(notebook.read_text(), wheel.name, course_version).encode(),
         "conftest.py": render("conftest.py.tmpl", module=lab.module).encode(),
         "requirements.txt": render("requirements.txt.tmpl", pins="\n".join(pinned_requirements()),
                                    **values).encode(),
-        "README.md": render("README.md.tmpl", title=_title(lab.notebook), module=lab.module,
+        "README.md": render("README.md.tmpl", title=_title(notebook), module=lab.module,
                             notebook=lab.notebook.name, **values).encode(),
         wheel.name: wheel.read_bytes(),
     }
@@ -131,6 +132,17 @@ def render(template, **values):
         raise ValueError(f"values must fill the placeholders of {template}, {sorted(named)}; "
                          f"got {sorted(values)}")
     return PLACEHOLDER.sub(lambda found: str(values[found[1]]), text)
+
+
+def reader_notebook(lab):
+    """The lab's reader notebook, ``notebooks/labs/<lab>/<lab>.ipynb`` in the checkout: the lab
+    notebook as plain Jupyter shows it (no MyST), which the book's build generates. Raises
+    ``ValueError`` when it is missing."""
+    path = lab.folder.parent.parent / "notebooks" / "labs" / lab.name / lab.notebook.name
+    if not path.is_file():
+        raise ValueError(f"lab {lab.module} needs its reader notebook, {path}, which does not exist: "
+                         "run `make generated`")
+    return path
 
 
 def students_notebook(notebook_text, wheel, course_version):
