@@ -28,7 +28,11 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$|])")
 
 
 class UnknownNode(Exception):
-    """A node type the writer has no Markdown for (the build reports it as a warning)."""
+    """Markup the writer has no Markdown for (the build reports it as a warning, where it is)."""
+
+    def __init__(self, message, node=None):
+        super().__init__(message)
+        self.node = node
 
 
 class MarkdownWriter:
@@ -50,7 +54,7 @@ class MarkdownWriter:
     def block(self, node):
         method = getattr(self, "block_" + type(node).__name__, None)
         if method is None:
-            raise UnknownNode(f"no Markdown for a block <{type(node).__name__}> (line {node.line})")
+            raise UnknownNode(f"no Markdown for a block <{type(node).__name__}>", node)
         return method(node)
 
     def blocks(self, children):
@@ -131,7 +135,7 @@ class MarkdownWriter:
         rows = [[self._cell(entry) for entry in row.findall(nodes.entry)] for row in node.findall(nodes.row)]
         header = len(list(node.findall(nodes.thead))) and len(next(iter(node.findall(nodes.thead))).children)
         if header != 1:
-            raise UnknownNode(f"a table needs exactly one header row for Markdown (line {node.line})")
+            raise UnknownNode("a table needs exactly one header row for Markdown", node)
         lines = ["| " + " | ".join(row) + " |" for row in rows]
         lines.insert(1, "|" + "---|" * len(rows[0]))
         title = next(iter(node.findall(nodes.title)), None)
@@ -141,7 +145,8 @@ class MarkdownWriter:
         return "\n".join(lines)
 
     def _cell(self, entry):
-        return self.blocks(entry.children).replace("\n", " ").replace("|", r"\|")
+        # Text has its pipes escaped already; a code span's must be too, inside a table.
+        return re.sub(r"(?<!\\)\|", r"\\|", self.blocks(entry.children).replace("\n", " "))
 
     def block_raw(self, node):
         return node.astext() if node.get("format") == "html" else ""
@@ -162,7 +167,7 @@ class MarkdownWriter:
             return escape(str(node))
         method = getattr(self, "inline_" + type(node).__name__, None)
         if method is None:
-            raise UnknownNode(f"no Markdown for inline <{type(node).__name__}> (line {node.line})")
+            raise UnknownNode(f"no Markdown for inline <{type(node).__name__}>", node)
         return method(node)
 
     def inline_emphasis(self, node):
@@ -224,7 +229,7 @@ class MarkdownWriter:
         name = name or path.name
         mime = mimetypes.guess_type(path.name)[0]
         if not mime or not mime.startswith("image/"):
-            raise UnknownNode(f"not an image: {node['uri']}")
+            raise UnknownNode(f"not an image: {node['uri']}", node)
         self.attachments[name] = {mime: base64.b64encode(path.read_bytes()).decode("ascii")}
         alt = escape(node.get("alt", "").replace("\n", " "))
         return f"![{alt}](attachment:{name})"

@@ -132,7 +132,9 @@ def write_reader_notebook(app: Sphinx, document, docname):
     try:
         notebook = reader_notebook(source, markdown_cells(app, document, docname))
     except UnknownNode as error:
-        logger.warning("reader notebook of %s: %s", docname, error, location=docname)
+        cell = cell_index(error.node) if error.node is not None else None
+        where = f" (cell {cell + 1})" if cell is not None else ""
+        logger.warning("reader notebook of %s%s: %s", docname, where, error, location=docname)
         return
     nbformat.validate(notebook)
     target = Path(app.outdir) / OUTPUT_FOLDER / (docname + ".ipynb")
@@ -141,12 +143,20 @@ def write_reader_notebook(app: Sphinx, document, docname):
     target.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
 
 
+def repository_folder(app):
+    """Where the reader notebooks of this build's language are committed: ``notebooks/`` for
+    English, ``notebooks/<language>/`` for a translation (the same pages, through Sphinx's
+    catalogs: the converter writes whatever language the resolved page is in)."""
+    language = app.config.language
+    return OUTPUT_FOLDER if language in (None, "", "en") else f"{OUTPUT_FOLDER}/{language}"
+
+
 def point_buttons_at_reader_notebooks(app: Sphinx, pagename, templatename, context, doctree):
     """The theme's launch buttons (Binder, Colab) and its download button lead to the source
     notebook; lead them to the reader notebook instead."""
     if pagename not in app.env.all_docs or not app.env.doc2path(pagename).endswith(".ipynb"):
         return
-    source, reader = f"/{pagename}.ipynb", f"/{OUTPUT_FOLDER}/{pagename}.ipynb"
+    source, reader = f"/{pagename}.ipynb", f"/{repository_folder(app)}/{pagename}.ipynb"
     for group in context.get("header_buttons", []):
         for button in group.get("buttons", []):
             if group.get("label") == "launch-buttons":
@@ -156,6 +166,8 @@ def point_buttons_at_reader_notebooks(app: Sphinx, pagename, templatename, conte
 
 
 def setup(app: Sphinx):
+    # Our few messages ("in the book" ...), for a translated build: locales/<language>/LC_MESSAGES.
+    app.add_message_catalog("reader_notebooks", str(Path(__file__).parent / "locales"))
     app.connect("doctree-resolved", write_reader_notebook)
     # After sphinx-book-theme adds its buttons (priority 501).
     app.connect("html-page-context", point_buttons_at_reader_notebooks, priority=600)
