@@ -5,6 +5,8 @@
   180°", which by chapter 2's definitions turns the kernel twice (issue 18, item 1).
 - Each glossary entry names, first, the chapter whose prose first uses the term (the
   glossary's own rule, stated in its header; issue 18, item 16).
+- A sentence that starts with a glossary term starts with a capital: `{term}` shows the
+  term as written, so ``{term}`Downsampling <downsampling>` ``.
 """
 
 import json
@@ -149,3 +151,25 @@ def test_each_glossary_entry_names_first_the_chapter_that_first_uses_it(names, d
 def test_the_glossary_has_entries():
     names = [n for names, _ in glossary_entries() for n in names]
     assert {"ReLU", "cross-entropy", "feature map", "transposed convolution"} <= set(names)
+
+
+# ---------------------------------------------------------------- a sentence starting with a term
+
+TERM_STARTING_A_SENTENCE = re.compile(r"(?:\A|[.!?]\s+|\n\s*\n|\n#+ )\{term\}`([a-z][^`]*)`")
+
+
+def _markdown(path):
+    if path.suffix == ".ipynb":
+        return "\n\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                             if c["cell_type"] == "markdown")
+    return path.read_text()
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_a_sentence_starting_with_a_term_starts_with_a_capital(path):
+    assert not TERM_STARTING_A_SENTENCE.findall(_markdown(path))
+
+
+def test_the_capital_check_catches_a_lower_case_term():
+    assert TERM_STARTING_A_SENTENCE.findall("## Why\n\n{term}`downsampling` throws. {term}`stride` is.")
+    assert not TERM_STARTING_A_SENTENCE.findall("{term}`Downsampling <downsampling>` throws, a {term}`stride`.")
