@@ -23,8 +23,10 @@ from sphinx.locale import admonitionlabels, get_translation
 # Our own messages (the Chinese edition translates them with a catalog of this name).
 _ = get_translation("reader_notebooks")
 
-# Characters that CommonMark, or Jupyter's math, would read as markup in plain text.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$|])")
+# Characters that CommonMark, or Jupyter's math, would read as markup in plain text. A bracket
+# is markup only where it could close a link ("](", "][", "]:"): "[0, 1]" stays as it is, since
+# "\[" is a display-math delimiter to some renderers.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>$|]|\](?=[(\[:]))")
 
 
 class UnknownNode(Exception):
@@ -104,11 +106,13 @@ class MarkdownWriter:
 
     def block_figure(self, node):
         image = next(iter(node.findall(nodes.image)))
-        name = node["ids"][0] + Path(image["uri"]).suffix if node["ids"] else None
-        parts = [self.image(image, name)]
+        number = self.number("figure", node)
+        # Named after the figure's label, or its number: "fig-pool-forward.png", "figure-6.5.png".
+        numbered = [self.numbers[("figure", i)] for i in node["ids"] if ("figure", i) in self.numbers]
+        name = node["names"][0] if node["names"] else "figure-" + (numbered[0] if numbered else "")
+        parts = [self.image(image, name.strip("-") + Path(image["uri"]).suffix)]
         caption = next(iter(node.findall(nodes.caption)), None)
         if caption is not None:
-            number = self.number("figure", node)
             label = f"**{number}** " if number else ""
             parts.append(label + self.inline_children(caption))
         legend = next(iter(node.findall(nodes.legend)), None)
@@ -227,6 +231,8 @@ class MarkdownWriter:
         """An image as a cell attachment: it shows on Colab and offline, with nothing beside it."""
         path = Path(node["uri"]) if Path(node["uri"]).is_absolute() else self.srcdir / node["uri"]
         name = name or path.name
+        while name in self.attachments:  # two images of one name in a cell: keep both
+            name = "_" + name
         mime = mimetypes.guess_type(path.name)[0]
         if not mime or not mime.startswith("image/"):
             raise UnknownNode(f"not an image: {node['uri']}", node)

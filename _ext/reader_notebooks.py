@@ -11,9 +11,12 @@ page's reader notebook to ``<outdir>/notebooks/<page>.ipynb``:
   number, caption and alt text, cross references, terms and citations as links into the
   published book (``html_baseurl``), admonitions as block quotes, exercises kept and their
   solutions replaced by a link to the book;
-- each code cell is the source's, outputs and metadata unchanged, except the hidden cells
+- each code cell is the source's, its code and metadata unchanged, except the hidden cells
   tagged ``exercise-answers`` (they compute and check the solutions' numbers; on Colab they
-  would show the answers).
+  would show the answers), which are left out. Outputs stay as committed, but those the book
+  hides (cells tagged ``remove-cell`` or ``remove-output``: a glued figure, shown once, with
+  its caption, in the next Markdown cell; the author's run of a set-up cell) and widget
+  views, which hold no state and show only a placeholder until the cell runs.
 
 ``make generated`` copies them into ``notebooks/``, which is committed: the Colab and Binder
 buttons, the download button (both pointed there by this extension), the README, the lab
@@ -38,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 OUTPUT_FOLDER = "notebooks"
 ANSWERS_TAG = "exercise-answers"
+OUTPUTS_HIDDEN_BY = {"remove-cell", "remove_cell", "remove-output", "remove_output"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MYST_NB_LINES_PER_CELL = 10000
 
 
@@ -105,6 +110,16 @@ def markdown_cells(app, document, docname):
     return cells
 
 
+def reader_code_cell(cell):
+    """The code cell as a reader notebook holds it: outputs the book hides, and widget views, left out."""
+    cell = copy.deepcopy(cell)
+    if OUTPUTS_HIDDEN_BY & set(cell.metadata.get("tags", [])):
+        cell.outputs, cell.execution_count = [], None
+    else:
+        cell.outputs = [output for output in cell.outputs if WIDGET_VIEW not in output.get("data", {})]
+    return cell
+
+
 def reader_notebook(source_path, cells):
     """The source notebook with its Markdown cells replaced by ``cells`` and the answers left out."""
     notebook = nbformat.read(source_path, as_version=4)
@@ -113,7 +128,7 @@ def reader_notebook(source_path, cells):
     for i, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
             if ANSWERS_TAG not in cell.metadata.get("tags", []):
-                reader.cells.append(cell)
+                reader.cells.append(reader_code_cell(cell))
         elif cell.cell_type == "markdown" and i in cells:
             source, attachments = cells.pop(i)
             markdown = nbformat.v4.new_markdown_cell(source, metadata=cell.metadata, id=cell.get("id"))

@@ -30,7 +30,7 @@ html_theme = "basic"
 """
 
 PAGE = [
-    "# A page\n\nPlain text that looks like markup: 2 \\* 3, a\\_b, \\$5, \\<tag\\>, [x], `a``b`.",
+    "# A page\n\nPlain text that looks like markup: 2 \\* 3, a\\_b, \\$5, \\<tag\\>, [x], `a``b`, \\[y\\](z).",
     "- one\n- two, with a list inside:\n\n  1. first\n  2. second\n\nInline $x_1^2$ and\n\n$$\ny = \\sum_i x_i\n$$",
     "| a | b |\n| --- | --- |\n| 1 \\| 2 | `c` |\n\n:::{note}\nA note, see {ref}`fig-one`.\n:::",
     "```{figure} pic.png\n:name: fig-one\n:alt: A white square.\n\nThe caption.\n```\n\n{numref}`fig-one` is white.",
@@ -76,7 +76,7 @@ def test_each_markdown_cell_stays_a_cell_after_the_code(page):
 def test_text_that_looks_like_markup_is_escaped(page):
     text = markdown(page[0])[0]
     assert text.startswith("# A page\n\n*A runnable copy of the course's page [A page](" + BASEURL + "page.html).*")
-    assert text.endswith(r"2 \* 3, a\_b, \$5, \<tag\>, \[x\], ```a``b```.")
+    assert text.endswith(r"2 \* 3, a\_b, \$5, \<tag\>, [x], ```a``b```, [y\](z).")
 
 
 def test_lists_nest_and_math_stays_tex(page):

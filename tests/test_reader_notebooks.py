@@ -71,10 +71,25 @@ def test_no_myst_survives_in_a_reader_notebook(source):
     assert not leftovers, f"MyST syntax in {reader_path(source)}: {leftovers}"
 
 
+OUTPUTS_THE_BOOK_HIDES = {"remove-cell", "remove-output"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def as_a_reader_sees_it(cell):
+    """A source code cell, less the outputs the book hides and the stateless widget views."""
+    cell = dict(cell)
+    if OUTPUTS_THE_BOOK_HIDES & set(tags(cell)):
+        cell.update(outputs=[], execution_count=None)
+    else:
+        cell["outputs"] = [o for o in cell["outputs"] if WIDGET_VIEW not in o.get("data", {})]
+    return cell
+
+
 @pytest.mark.parametrize("source", SOURCES)
 def test_code_cells_are_the_sources_but_the_exercise_answers(source):
-    """Same source, outputs, metadata and order: nbval on the source tests these too."""
-    original = [cell for cell in load(source)["cells"]
+    """Same code, metadata and order, so nbval on the source tests these too; the outputs
+    the book shows, and no other (a glued figure once, with its caption; no author's run)."""
+    original = [as_a_reader_sees_it(cell) for cell in load(source)["cells"]
                 if cell["cell_type"] == "code" and ANSWERS_TAG not in tags(cell)]
     reader = [cell for cell in load(reader_path(source))["cells"] if cell["cell_type"] == "code"]
     assert len(reader) == len(original)
@@ -82,6 +97,16 @@ def test_code_cells_are_the_sources_but_the_exercise_answers(source):
         assert ours == theirs, f"{reader_path(source)}: code cell {theirs.get('id')} differs from the source's"
     assert "cnn_course.setup_notebook()" in "".join(load(reader_path(source))["cells"][0]["source"]), \
         "the set-up cell comes first"
+
+
+def test_a_glued_figure_is_shown_once():
+    """Chapter 3 glues six figures, each in a cell tagged remove-output: the reader notebook
+    shows each once, in the Markdown cell with its caption."""
+    cells = load(reader_path("chapters/03_stride_padding.ipynb"))["cells"]
+    code_images = [c for c in cells if c["cell_type"] == "code"
+                   for o in c["outputs"] if "image/png" in o.get("data", {})]
+    attached = [name for c in cells if c["cell_type"] == "markdown" for name in c.get("attachments", {})]
+    assert len(attached) == 6 and not [c for c in code_images if "glue(" in "".join(c["source"])]
 
 
 @pytest.mark.parametrize("source", [s for s in SOURCES if s.startswith("chapters/")])
