@@ -142,7 +142,9 @@ def test_the_alt_text_check_catches_a_bare_figure():
 
 # ---------------------------------------------------------------- glued values as prose shows them
 
-GLUE_REFERENCE = re.compile(r"\{glue(?::(?P<role>\w+))?\}`(?P<key>[^`:]+)")
+# An inline glue role names its page: {glue:text}`06_mnist_convnet.ipynb::test_acc:.4f`. Without the
+# page, a translated sentence, parsed again on its own, finds no glued value and shows nothing.
+GLUE_REFERENCE = re.compile(r"\{glue(?::(?P<role>\w+))?\}`(?:(?P<page>[^`:]+)::)?(?P<key>[^`:]+)")
 
 
 def glued_values(notebook):
@@ -167,6 +169,18 @@ def test_glued_values_read_as_prose(path):
     quoted = [m["key"] for m in GLUE_REFERENCE.finditer(markdown)
               if m["role"] in (None, "", "any") and values.get(m["key"], "")[:1] in ("'", '"')]
     assert not quoted, f"{{glue:}} shows a string with its quotes; use {{glue:text}}: {quoted}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_inline_glue_names_its_own_page(path):
+    """The Chinese edition translates whole sentences: a glue role in one must name its page."""
+    cells = json.loads(path.read_text())["cells"]
+    markdown = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    wrong = [m.group(0) for m in GLUE_REFERENCE.finditer(markdown) if m["page"] != path.name]
+    assert not wrong, f"write {{glue:text}}`{path.name}::key:format` (a format is needed, :s for text): {wrong}"
+    unformatted = [m.group(0) for m in re.finditer(r"\{glue:text\}`[^`:]+::[^`:]+`", markdown)]
+    assert not unformatted, f"add a format after the key (:s for text), or MyST-NB reads 'page:' as the key: " \
+                            f"{unformatted}"
 
 
 def test_without_myst_nb_glue_shows_plain_numbers(monkeypatch, capsys):

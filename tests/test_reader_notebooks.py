@@ -120,7 +120,8 @@ def test_exercises_stay_and_their_solutions_are_links_to_the_book(source):
 
 
 def glue_keys(text):
-    return set(re.findall(r"\{glue:?[a-z]*\}`([\w.-]+)", text)) | set(re.findall(r"\{glue:figure\}\s*([\w.-]+)", text))
+    inline = re.findall(r"\{glue:?[a-z]*\}`(?:[\w.-]+::)?([\w-]+)", text)
+    return set(inline) | set(re.findall(r"\{glue:figure\}\s*([\w.-]+)", text))
 
 
 def solution_texts(text):
