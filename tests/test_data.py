@@ -1,5 +1,8 @@
 """load_mnist: the MNIST_NPZ file, the Keras cache, the download, and the errors in between."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -92,3 +95,10 @@ def test_keras_cache_is_used(offline, monkeypatch, tmp_path):
     monkeypatch.setattr(data, "KERAS_CACHE", cache)
     (x_train, _), _ = load_mnist(verify=False)
     assert x_train.shape == (60000, 28, 28)
+
+
+def test_the_intro_quotes_the_digests_the_loader_checks():
+    """Readers who fetch MNIST from a mirror compare with what intro.md prints."""
+    intro = (Path(__file__).resolve().parents[1] / "intro.md").read_text()
+    quoted = dict(re.findall(r"^\s*(x_train|y_train|x_test|y_test)\s+([0-9a-f]{64})$", intro, re.M))
+    assert quoted == {key: digest for key, (_, digest) in data.EXPECTED.items()}

@@ -6,10 +6,16 @@ Lab 6, "To think about" 2: RMSprop's first step, from v = 0, moves a weight by
 √(ε/(1−ρ)) = 1e-3; below that ε dominates the square root and the step shrinks with the
 gradient (0.03η at |g| = 1e-5). The sentence once said 3.2η "whatever the size of its
 gradient", which is false for small gradients (chapter 7 says it right).
+
+Every function a student writes is called, with its arguments, in the notebook's prose:
+the prose states each task, so the Chinese edition, which translates prose but not
+docstrings, states every task too.
 """
 
+import ast
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -72,3 +78,26 @@ def test_lab6_says_so():
     for said in (r"3.2\,\eta", r"10^{-3}", r"0.03\,\eta", r"|g| = 10^{-5}", r"\epsilon"):
         assert said in item, f"lab 6's 'To think about' 2 no longer says {said!r}: {item}"
     assert "whatever the size of its gradient" not in item
+
+
+LABS = sorted(p for p in (ROOT / "labs").glob("lab*_*") if p.is_dir())
+
+
+def students_functions(starter: Path) -> dict[str, list[str]]:
+    """``{name: [parameter names]}`` of the starter's public functions whose body the student
+    writes (a private helper's task is in the Raises of the public functions that call it)."""
+    tree = ast.parse(starter.read_text(encoding="utf-8"))
+    return {node.name: [a.arg for a in node.args.args] for node in tree.body
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+            and "NotImplementedError" in ast.unparse(node)}
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda p: p.name)
+def test_the_notebook_prose_states_every_task(lab):
+    starter = next(lab.glob("lab[0-9].py"))
+    text = markdown(lab / f"{lab.name}.ipynb")
+    functions = students_functions(starter)
+    assert functions
+    unstated = [f"{name}({', '.join(args)})" for name, args in functions.items()
+                if not re.search(rf"`{name}\({re.escape(args[0]) if args else ''}", text)]
+    assert not unstated, f"say in the notebook's Markdown what each of these does, with a call: {unstated}"
