@@ -29,10 +29,12 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PYTEST_PARALLEL := -n $(JOBS)
 
 .PHONY: book test check install lint wheel unit-tests notebooks-test book-strict browser-test reader-check \
-	generated starters reader-notebooks notebooks benchmarks clean
+	generated starters translations reader-notebooks notebooks benchmarks clean
 
+# English into _build/html, then each translation into _build/html/<language>/ (tools/translations.py).
 book: install
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(PYTHON) -m tools.translations build zh_CN
 
 # Two lanes, one per core: the unit tests (pytest-xdist) beside the readers' check, then nbval
 # beside the book's build and browser test. Chapter 6, the longest notebook, takes three
@@ -104,10 +106,13 @@ notebooks-test: install
 		--nbval-sanitize-with tests/sanitize.cfg --timeout=1800 $(PYTEST_PARALLEL) --dist loadfile \
 		-p no:cacheprovider --junitxml=$(TIMINGS)/nbval.xml $(NOTEBOOKS_BY_LENGTH))
 
-# A warning is a defect: the build fails on any (-W), and on any broken reference (-n).
+# A warning is a defect: the build fails on any (-W), and on any broken reference (-n), in
+# English and in Chinese. Then the catalogs' templates, for the stale catalogs check.
 book-strict: install
 	rm -rf _build/html
 	$(call timed,book-strict,$(VENV)/bin/jupyter-book build . -W -n --keep-going)
+	$(call timed,book-strict-zh_CN,$(PYTHON) -m tools.translations build zh_CN)
+	$(call timed,gettext,$(PYTHON) -m tools.translations extract)
 
 # Every page of the fresh build in Chromium (Debian's /usr/bin/chromium, or $$CHROMIUM), offline:
 # no request leaves the book, no script error, math typeset, images described, no sideways
@@ -138,7 +143,12 @@ reader-check: $(READER_VENV)/.installed wheel
 
 # Authoring helpers, not part of the test suite.
 # Everything generated from a source, in one command; each stale check says to run it.
-generated: starters reader-notebooks
+generated: starters translations reader-notebooks
+
+# The catalogs of the Chinese edition, brought up to the English source: a changed English
+# message becomes fuzzy, for a translator to review (CONTRIBUTING.md, "Translations").
+translations: install
+	$(PYTHON) -m tools.translations update
 
 # The labs' starters, from their solutions.
 starters: install
@@ -148,6 +158,7 @@ starters: install
 reader-notebooks: book-strict
 	find notebooks -name "*.ipynb" -delete 2>/dev/null || true
 	cp -r _build/html/notebooks/. notebooks/
+	mkdir -p notebooks/zh_CN && cp -r _build/html/zh_CN/notebooks/. notebooks/zh_CN/
 
 notebooks: install  ## re-execute every notebook in place, to commit fresh outputs
 	for nb in $(NOTEBOOKS); do \

@@ -7,6 +7,7 @@ changed English sentence becomes *fuzzy* (its old translation kept, marked for r
 the translated build reads the ``.po`` files directly. ::
 
     python -m tools.translations update           # make translations: .pot, then every .po
+    python -m tools.translations extract          # the .pot alone (the stale catalogs check)
     python -m tools.translations build zh_CN      # the Chinese site into _build/html/zh_CN/
 
 Both are Jupyter Book's own build (its configuration from ``_config.yml``, the table of
@@ -66,7 +67,9 @@ def build(language, outdir=None):
     import yaml
 
     baseurl = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["baseurl"]
-    sphinx_build("html", outdir or BUILD / "html" / language,
+    outdir = outdir or BUILD / "html" / language
+    shutil.rmtree(outdir, ignore_errors=True)  # every page written, so every reader notebook too
+    sphinx_build("html", outdir,
                  {"language": language, "html_baseurl": f"{baseurl.rstrip('/')}/{language}/"})
 
 
@@ -74,11 +77,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("update", help="regenerate the .pot templates and merge them into every .po")
+    commands.add_parser("extract", help="regenerate the .pot templates only, into _build/gettext")
     built = commands.add_parser("build", help="build one translation's HTML")
     built.add_argument("language", choices=LANGUAGES)
     args = parser.parse_args(argv)
     if args.command == "update":
         update()
+    elif args.command == "extract":
+        extract()
     else:
         build(args.language)
     return 0
