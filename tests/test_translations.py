@@ -88,6 +88,9 @@ def broken_markup(msgstr):
     problems += [f"full-width role syntax {m.group(0)!r}" for m in re.finditer(r"[｛｝｀]", msgstr)]
     if "`" in prose:
         problems.append("a backtick outside any role or code span")
+    if re.match(r"\d+[.)]\s", msgstr):
+        problems.append("starts with a number and a dot, which Markdown reads as a list (Sphinx then "
+                        "shows the English): write 1\\. instead of 1.")
     return problems
 
 
@@ -198,6 +201,9 @@ msgstr "步长。"
 
 msgid "Untranslated."
 msgstr ""
+
+msgid "1. The geometry"
+msgstr "1. 几何"
 '''
 
 
@@ -209,7 +215,7 @@ def test_the_lint_reports_each_broken_entry_with_its_file_and_line(tmp_path):
     for expected in ["page.po:5: role '{doc}' has no backtick", "page.po:5: full-width role syntax",
                      "page.po:5: glue differ", "n_train", "page.po:5: references differ",
                      "page.po:5: terms differ", "page.po:8: code differ", "page.po:8: math differ",
-                     "page.po:12: fuzzy", "page.po:15: untranslated"]:
+                     "page.po:12: fuzzy", "page.po:15: untranslated", "page.po:18: starts with a number"]:
         assert expected in problems, problems
     avoid, parenthetical = terminology()
     assert wrong_terms("步长。", avoid, parenthetical) == ["步长"]

@@ -1,0 +1,123 @@
+"""The Chinese edition, page by page against the English: translated, same numbers, linked.
+
+Run after the strict build of both languages (`make browser-test`); `test_built_book.py`
+already opens every page of both in Chromium (requests, scripts, math, images, phone width,
+accessibility). Here each page of `_build/html/zh_CN/` is read beside its English page:
+
+- `<html lang="zh-CN">`;
+- every paragraph, heading, caption, table cell and alt text that has English prose on the
+  English page has a Chinese character on the Chinese one (code, math, outputs, numbers and
+  proper names are not prose: they stay as they are);
+- every glued value (MyST-NB's `pasted-text`) shows, and the same values, on both pages;
+- the language switch leads to the other language's same page, and back;
+- the search index knows Chinese words (Sphinx splits Chinese with jieba when installed).
+
+The last run's findings go to `_build/chinese-report.json`: pages, blocks compared, glued
+values compared.
+"""
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOK = ROOT / "_build" / "html"
+ZH = BOOK / "zh_CN"
+REPORT = ROOT / "_build" / "chinese-report.json"
+
+
+def toc_pages():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
+PAGES = toc_pages()
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Names that stay as they are in Chinese text.
+PROPER_NAMES = {
+    "keras", "tensorflow", "numpy", "mnist", "colab", "binder", "jupyter", "jupyterlab", "github", "google",
+    "chollet", "lecun", "pytorch", "relu", "rmsprop", "adam", "glorot", "xavier", "python", "gradescope",
+    "nbgrader", "otter", "matplotlib", "imagenet", "myst", "sphinx", "conv1", "conv2", "conv3", "dense1",
+    "dense2", "softmax", "float32", "float64", "uint8", "int64", "nhwc", "rgb", "rgba", "gpu", "cpu", "csv",
+    "json", "zip", "html", "lms", "url", "api", "ide", "cs231n", "d2l", "vgg", "alexnet", "resnet", "lenet",
+    "im2col", "col2im", "sgd", "fft", "blas", "gemm", "openblas", "mkl", "pip", "venv", "jieba", "unicode",
+}
+BLOCKS = "p, h1, h2, h3, h4, h5, h6, th, td, dt, figcaption, caption"
+NOT_PROSE = "code, pre, .math, mjx-container, .pasted-text, .section-number, .headerlink, .caption-number"
+
+
+def read(path):
+    """(the page's soup, its glued values, its blocks): text blocks and alt texts in order,
+    code, math, glued values and numbering taken out, outputs and the bibliography left out."""
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    root = soup.select_one("article.bd-article") or soup
+    values = Counter(" ".join(span.get_text(" ").split()) for span in root.select(".pasted-text"))
+    for node in root.select(NOT_PROSE):
+        node.decompose()
+    found = [("text", " ".join(el.get_text(" ").split())) for el in root.select(BLOCKS)
+             if not inside_output_or_bibliography(el) and not (el.name == "p" and el.find_parent(BLOCKS[3:]))]
+    found += [("alt", img.get("alt", "")) for img in root.select("img") if not inside_output_or_bibliography(img)]
+    return soup, values, found
+
+
+def inside_output_or_bibliography(element):
+    return any(parent.name == "pre" or {"cell_output", "output", "citation", "bibliography", "highlight"}
+               & set(parent.get("class", [])) for parent in element.parents)
+
+
+def english_words(text):
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", text) if w.lower() not in PROPER_NAMES]
+
+
+@pytest.fixture(scope="module")
+def report():
+    findings = {}
+    yield findings
+    REPORT.write_text(json.dumps(findings, indent=1, ensure_ascii=False))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_chinese_page_is_translated_with_the_same_numbers(page, report):
+    english, chinese = BOOK / f"{page}.html", ZH / f"{page}.html"
+    assert chinese.is_file(), f"{chinese} is missing: build the book first (make book-strict)"
+    soup, values_zh, zh = read(chinese)
+    assert soup.html.get("lang") == "zh-CN"
+    _, values_en, en = read(english)
+    assert len(en) == len(zh), "the two pages do not have the same blocks"
+    pairs = list(zip(en, zh, strict=True))
+    untranslated = [f"{kind}: {theirs[:90]!r}" for (kind, theirs), (_, ours) in pairs
+                    if english_words(theirs) and not CJK.search(ours)]
+    report[page] = {"blocks": len(pairs), "glued values": sum(values_en.values()),
+                    "untranslated": untranslated[:20]}
+    assert not untranslated, f"{len(untranslated)} blocks with no Chinese:\n" + "\n".join(untranslated[:15])
+    assert "" not in values_zh, "an empty glued value"
+    assert values_zh == values_en, f"glued values differ: English only {values_en - values_zh}, " \
+                                   f"Chinese only {values_zh - values_en}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_language_switch_leads_to_the_same_page_and_back(page):
+    for here, there in ((BOOK / f"{page}.html", ZH / f"{page}.html"), (ZH / f"{page}.html", BOOK / f"{page}.html")):
+        soup = BeautifulSoup(here.read_text(encoding="utf-8"), "html.parser")
+        switch = soup.select_one("a.language-switch")
+        assert switch is not None, f"{here.relative_to(BOOK)} has no language switch"
+        assert (here.parent / switch["href"]).resolve() == there.resolve(), switch["href"]
+
+
+SEARCH_TERMS = ["卷积", "步幅", "感受野"]
+
+
+def test_the_chinese_search_finds_chinese_words():
+    index = (ZH / "searchindex.js").read_text(encoding="utf-8")
+    data = json.loads(index[index.index("(") + 1:index.rindex(")")])
+    docnames = data["docnames"]
+    for term in SEARCH_TERMS:
+        hits = data["terms"].get(term)
+        assert hits is not None, f"{term} is not a word of the Chinese search index"
+        pages = [docnames[i] for i in ([hits] if isinstance(hits, int) else hits)]
+        assert pages, term
