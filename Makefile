@@ -114,7 +114,7 @@ book-strict: install
 	$(call timed,book-strict-zh_CN,$(PYTHON) -m tools.translations build zh_CN)
 	$(call timed,gettext,$(PYTHON) -m tools.translations extract)
 
-# Every page of the fresh build in Chromium (Debian's /usr/bin/chromium, or $$CHROMIUM), offline:
+# Every page of the fresh build, English and Chinese, in Chromium (Debian's /usr/bin/chromium, or $$CHROMIUM), offline:
 # no request leaves the book, no script error, math typeset, images described, no sideways
 # scroll on a phone, no accessibility violation (axe-core, WCAG 2.1 A/AA, light and dark).
 # Screenshots in _build/screenshots, findings in _build/browser-report.json.
