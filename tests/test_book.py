@@ -172,6 +172,15 @@ def test_glued_values_read_as_prose(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_glued_values_hold_no_english_words(path):
+    """The Chinese edition shows the same glued values: "2, 5, 6", not "2, 5 and 6"."""
+    values = glued_values(json.loads(path.read_text()))
+    english = {name: text for name, text in values.items() if not text.startswith("<Figure")
+               and re.search(r"\b(and|or|the|of|to|with|for|is|are)\b", text, re.I)}
+    assert not english, f"glue language-neutral values (numbers, code, symbols): {english}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_inline_glue_names_its_own_page(path):
     """The Chinese edition translates whole sentences: a glue role in one must name its page."""
     cells = json.loads(path.read_text())["cells"]
