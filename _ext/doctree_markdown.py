@@ -20,8 +20,8 @@ from urllib.parse import urljoin
 from docutils import nodes
 from sphinx.locale import admonitionlabels, get_translation
 
-# Our own messages (the Chinese edition translates them with a catalog of this name).
-_ = get_translation("reader_notebooks")
+# Our own messages: a translated build translates them with the "book" catalog (book_messages.py).
+_ = get_translation("book")
 
 # Characters that CommonMark, or Jupyter's math, would read as markup in plain text. A bracket
 # is markup only where it could close a link ("](", "][", "]:"): "[0, 1]" stays as it is, since

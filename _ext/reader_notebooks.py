@@ -180,24 +180,9 @@ def point_buttons_at_reader_notebooks(app: Sphinx, pagename, templatename, conte
                 button["url"] = context["pathto"](f"{OUTPUT_FOLDER}/{pagename}.ipynb", 1)
 
 
-def compile_catalogs(folder):
-    """Each ``.po`` under ``folder`` compiled to the ``.mo`` that gettext reads (not committed)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po in folder.rglob("*.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            with po.open("rb") as source, mo.open("wb") as target:
-                write_mo(target, read_po(source))
-
-
 def setup(app: Sphinx):
-    # Our few messages ("in the book" ...), for a translated build: locales/<language>/LC_MESSAGES.
-    locales = Path(__file__).parent / "locales"
-    compile_catalogs(locales)
-    # Once the configuration is final: a translation's language may come from an override.
-    app.connect("config-inited", lambda app, config: app.add_message_catalog("reader_notebooks", str(locales)))
+    # Its few messages ("in the book" ...) are translated by book_messages.py's catalog.
+    app.setup_extension("book_messages")
     app.connect("doctree-resolved", write_reader_notebook)
     # After sphinx-book-theme adds its buttons (priority 501).
     app.connect("html-page-context", point_buttons_at_reader_notebooks, priority=600)

@@ -1,0 +1,55 @@
+"""The book's own interface messages, translated: what no page's catalog can hold.
+
+Sphinx translates a page's text through that page's catalog (``locales/``), and its own
+interface and the theme's through theirs. Three things are neither: the lines the reader
+notebooks add ("in the book" ...), the table of contents' captions (sphinx-external-toc inserts
+them after Sphinx has translated the page, so ``intro.po``'s translations never reach them),
+and the footer, a string of ``_config.yml``. Their translations are the "book" catalog,
+``locales/<language>/LC_MESSAGES/book.po`` in this folder, compiled at each build (the ``.mo``
+is not committed). A message missing from it shows in English.
+"""
+
+from pathlib import Path
+
+from sphinx import addnodes
+from sphinx.locale import get_translation
+
+CATALOG = "book"
+LOCALES = Path(__file__).parent / "locales"
+_ = get_translation(CATALOG)
+
+
+def compile_catalogs(folder=LOCALES):
+    """Each ``.po`` under ``folder`` compiled to the ``.mo`` that gettext reads."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in folder.rglob("*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source))
+
+
+def register_catalog(app, config):
+    # Once the configuration is final: a translation's language comes from an override.
+    app.add_message_catalog(CATALOG, str(LOCALES))
+
+
+def translate_toc_captions(app, doctree):
+    for toctree in doctree.findall(addnodes.toctree):
+        if toctree.get("caption"):
+            toctree["caption"] = str(_(toctree["caption"]))
+
+
+def translate_footer(app, pagename, templatename, context, doctree):
+    if context.get("theme_extra_footer"):
+        context["theme_extra_footer"] = str(_(context["theme_extra_footer"]))
+
+
+def setup(app):
+    compile_catalogs()
+    app.connect("config-inited", register_catalog)
+    app.connect("doctree-read", translate_toc_captions)
+    app.connect("html-page-context", translate_footer)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
