@@ -80,7 +80,7 @@ def markup(text):
     }
 
 
-def broken_markup(msgstr):
+def broken_markup(msgstr, msgid=""):
     """Roles a translation broke: a role name without its backtick, full-width role syntax,
     a backtick left over."""
     prose = TOKEN.sub(" ", msgstr)
@@ -88,7 +88,7 @@ def broken_markup(msgstr):
     problems += [f"full-width role syntax {m.group(0)!r}" for m in re.finditer(r"[｛｝｀]", msgstr)]
     if "`" in prose:
         problems.append("a backtick outside any role or code span")
-    if re.match(r"\d+[.)]\s", msgstr):
+    if re.match(r"\d+[.)]\s", msgstr) and msgstr != msgid:
         problems.append("starts with a number and a dot, which Markdown reads as a list (Sphinx then "
                         "shows the English): write 1\\. instead of 1.")
     return problems
@@ -119,7 +119,7 @@ def lint(path):
             if message.string != message.id:
                 problems.append(f"{where}: a display formula must stay as it is")
             continue
-        problems += [f"{where}: {problem}" for problem in broken_markup(message.string)]
+        problems += [f"{where}: {problem}" for problem in broken_markup(message.string, message.id)]
         ours, theirs = markup(message.id), markup(message.string)
         for kind, expected in ours.items():
             if theirs[kind] != expected:

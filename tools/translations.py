@@ -18,6 +18,7 @@ translated pages show the committed outputs, as the English ones do.
 """
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,23 @@ def update(languages=LANGUAGES):
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
+def search_dictionary(language):
+    """The book's own words, one per line, for the search's word splitter (jieba): without
+    them it cuts 感受野 into 感受 and 野, and a reader searching 感受野 finds nothing. They are
+    the names TERMINOLOGY.md gives and the glossary's Chinese names."""
+    words = set()
+    for line in (LOCALES / language / "TERMINOLOGY.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4:
+            words |= set(re.findall(r"[\u4e00-\u9fff]{2,}", cells[1] + " " + cells[2]))
+    glossary = (ROOT / "glossary.md").read_text(encoding="utf-8")
+    words |= set(re.findall(r"^([\u4e00-\u9fff]{2,})\s*$", glossary, re.M))
+    path = BUILD / f"search-words-{language}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{word} 1000\n" for word in sorted(words)), encoding="utf-8")
+    return path
+
+
 def build(language, outdir=None):
     """The book in ``language`` into ``_build/html/<language>/``, warnings as errors, published
     under ``<html.baseurl><language>/`` (the reader notebooks' links lead there)."""
@@ -69,8 +87,10 @@ def build(language, outdir=None):
     baseurl = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["baseurl"]
     outdir = outdir or BUILD / "html" / language
     shutil.rmtree(outdir, ignore_errors=True)  # every page written, so every reader notebook too
-    sphinx_build("html", outdir,
-                 {"language": language, "html_baseurl": f"{baseurl.rstrip('/')}/{language}/"})
+    overrides = {"language": language, "html_baseurl": f"{baseurl.rstrip('/')}/{language}/"}
+    if language.startswith("zh"):
+        overrides["html_search_options"] = {"dict": str(search_dictionary(language))}
+    sphinx_build("html", outdir, overrides)
 
 
 def main(argv=None):

@@ -66,12 +66,16 @@ def read(path):
 
 
 def inside_output_or_bibliography(element):
+    """Outputs, code, the bibliography, and the glossary's term names (each entry lists its
+    English and Chinese names, in both editions)."""
+    if element.name == "dt" and element.find_parent("dl", class_="glossary"):
+        return True
     return any(parent.name == "pre" or {"cell_output", "output", "citation", "bibliography", "highlight"}
                & set(parent.get("class", [])) for parent in element.parents)
 
 
 def english_words(text):
-    return [w for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", text) if w.lower() not in PROPER_NAMES]
+    return [w for w in re.findall(r"\b[A-Za-z][A-Za-z'-]{2,}\b", text) if w.lower() not in PROPER_NAMES]
 
 
 @pytest.fixture(scope="module")
