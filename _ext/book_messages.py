@@ -1,8 +1,8 @@
 """The book's own interface messages, translated: what no page's catalog can hold.
 
 Sphinx translates a page's text through that page's catalog (``locales/``), and its own
-interface and the theme's through theirs. Four things are neither: the lines the reader
-notebooks add ("in the book" ...), the table of contents' captions (sphinx-external-toc inserts
+interface and the theme's through theirs. Five things are neither: the lines the reader
+notebooks add ("in the book" ...), the book's title, the table of contents' captions (sphinx-external-toc inserts
 them after Sphinx has translated the page, so ``intro.po``'s translations never reach them),
 MyST-NB's buttons on a hidden cell ("Show code cell source"), and the footer, a string of
 ``_config.yml``. Their translations are the "book" catalog,
@@ -35,6 +35,8 @@ def compile_catalogs(folder=LOCALES):
 def register_catalog(app, config):
     # Once the configuration is final: a translation's language comes from an override.
     app.add_message_catalog(CATALOG, str(LOCALES))
+    # The book's title (the sidebar's heading, every page's <title>).
+    config["html_title"] = str(_(config["html_title"]))
     # MyST-NB's buttons of a hidden cell ("Show code cell source"), read at builder-inited.
     for name in ("nb_code_prompt_show", "nb_code_prompt_hide"):
         config[name] = str(_(config[name]))
