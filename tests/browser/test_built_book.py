@@ -265,17 +265,21 @@ def untypeset_math(visit: Visit) -> list[str]:
             + [f"MathJax error: {error}" for error in audit["mathjaxErrors"]])
 
 
-def broken_or_unlabelled_images(visit: Visit) -> list[str]:
-    """Every image loads, and says in words what it shows (a file name is no description)."""
+def image_problems(images: list[dict], name=lambda src: src.rsplit("/", 1)[-1]) -> list[str]:
+    """Every image loads, and says in words what it shows (a file name is no description).
+    ``images`` as page_audit.js reports them; ``name`` shortens a source for the message."""
     problems = []
-    for image in visit.audits["desktop"]["images"]:
+    for image in images:
         alt = (image["alt"] or "").strip()
-        name = image["src"].rsplit("/", 1)[-1]
         if not image["loaded"]:
-            problems.append(f"{name} did not load")
+            problems.append(f"{name(image['src'])} did not load")
         if not alt or FILE_NAME.fullmatch(alt):
-            problems.append(f"{name} has no alt text (alt={image['alt']!r})")
+            problems.append(f"{name(image['src'])} has no alt text (alt={image['alt']!r})")
     return problems
+
+
+def broken_or_unlabelled_images(visit: Visit) -> list[str]:
+    return image_problems(visit.audits["desktop"]["images"])
 
 
 def images_animated_forever(visit: Visit) -> list[str]:

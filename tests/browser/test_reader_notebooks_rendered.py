@@ -28,7 +28,7 @@ import pytest
 
 # tests/browser has no __init__.py: pytest's default import mode (prepend) puts this folder on
 # sys.path for its test modules, so the book's browser test is importable by its name.
-from test_built_book import FILE_NAME, RAW_MATH, WIDTHS, in_context, launch, start_playwright
+from test_built_book import RAW_MATH, WIDTHS, image_problems, in_context, launch, start_playwright
 
 from tools.reader_screenshots import MATHJAX, READER_NOTEBOOKS, READER_PAGES, ROOT, open_offline, render_reader_notebook
 
@@ -133,14 +133,7 @@ def untypeset_math(visit: ReaderVisit) -> list[str]:
 
 
 def broken_or_unlabelled_images(visit: ReaderVisit) -> list[str]:
-    problems = []
-    for image in visit.audit["images"]:
-        alt = (image["alt"] or "").strip()
-        if not image["loaded"]:
-            problems.append(f"{image['src']}... did not load")
-        if not alt or FILE_NAME.fullmatch(alt):
-            problems.append(f"{image['src']}... has no alt text (alt={image['alt']!r})")
-    return problems
+    return image_problems(visit.audit["images"], name=lambda src: src[:60] + "...")
 
 
 def requests_outside_file_urls(visit: ReaderVisit) -> list[str]:
