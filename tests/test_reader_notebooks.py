@@ -43,8 +43,8 @@ def myst_markup(texts):
             sum(len(MYST_DIRECTIVE.findall(t)) for t in texts))
 
 
-def reader_path(source):
-    return f"notebooks/{source}"
+def reader_path(source, language="en"):
+    return f"notebooks/{source}" if language == "en" else f"notebooks/{language}/{source}"
 
 
 def tags(cell):
@@ -67,9 +67,10 @@ def test_the_markup_counter_finds_roles_and_directives():
     assert myst_markup(["Plain `code` and $x_{1}$ and [a](b)."]) == (0, 0)
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
 @pytest.mark.parametrize("source", SOURCES)
-def test_no_myst_survives_in_a_reader_notebook(source):
-    texts = markdown(load(reader_path(source)))
+def test_no_myst_survives_in_a_reader_notebook(source, language):
+    texts = markdown(load(reader_path(source, language)))
     assert myst_markup(markdown(load(source))) != (0, 0) or "lab" in source
     assert myst_markup(texts) == (0, 0), f"MyST roles or directives in {reader_path(source)}"
     leftovers = [m.group(0) for text in texts for m in MYST_OTHER.finditer(text)]
@@ -90,18 +91,20 @@ def as_a_reader_sees_it(cell):
     return cell
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
 @pytest.mark.parametrize("source", SOURCES)
-def test_code_cells_are_the_sources_but_the_exercise_answers(source):
-    """Same code, metadata and order, so nbval on the source tests these too; the outputs
-    the book shows, and no other (a glued figure once, with its caption; no author's run)."""
+def test_code_cells_are_the_sources_but_the_exercise_answers(source, language):
+    """Same code, metadata and order, in both languages, so nbval on the source and the
+    readers' check on the English reader notebook test these too; the outputs the book
+    shows, and no other (a glued figure once, with its caption; no author's run)."""
+    path = reader_path(source, language)
     original = [as_a_reader_sees_it(cell) for cell in load(source)["cells"]
                 if cell["cell_type"] == "code" and ANSWERS_TAG not in tags(cell)]
-    reader = [cell for cell in load(reader_path(source))["cells"] if cell["cell_type"] == "code"]
+    reader = [cell for cell in load(path)["cells"] if cell["cell_type"] == "code"]
     assert len(reader) == len(original)
     for ours, theirs in zip(reader, original, strict=True):
-        assert ours == theirs, f"{reader_path(source)}: code cell {theirs.get('id')} differs from the source's"
-    assert "cnn_course.setup_notebook()" in "".join(load(reader_path(source))["cells"][0]["source"]), \
-        "the set-up cell comes first"
+        assert ours == theirs, f"{path}: code cell {theirs.get('id')} differs from the source's"
+    assert "cnn_course.setup_notebook()" in "".join(load(path)["cells"][0]["source"]), "the set-up cell comes first"
 
 
 def test_a_glued_figure_is_shown_once():
