@@ -76,7 +76,8 @@ def markup(text):
                          for name, content in roles if name == "term"),
         "code": {m["body"] for m in tokens if m["code"]},
         "math": {m["math"] for m in tokens if m["math"]},
-        "link targets": set(LINK_TARGET.findall(text)),
+        # A Chinese page's Colab and Binder links may open the Chinese reader notebook.
+        "link targets": {t.replace("notebooks/zh_CN/", "notebooks/") for t in LINK_TARGET.findall(text)},
     }
 
 

@@ -125,3 +125,14 @@ def test_the_chinese_search_finds_chinese_words():
         assert hits is not None, f"{term} is not a word of the Chinese search index"
         pages = [docnames[i] for i in ([hits] if isinstance(hits, int) else hits)]
         assert pages, term
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_chinese_pages_open_the_chinese_reader_notebooks(page):
+    """Colab and Binder links on a Chinese page, the theme's buttons and the labs' table,
+    open notebooks/zh_CN/, never the English reader notebook or a MyST source."""
+    soup = BeautifulSoup((ZH / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    launches = [a["href"] for a in soup.select("a[href]")
+                if "colab.research.google.com/github" in a["href"] or "mybinder.org/v2" in a["href"]]
+    wrong = [href for href in launches if "/notebooks/zh_CN/" not in href]
+    assert not wrong, wrong
