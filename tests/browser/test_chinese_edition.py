@@ -4,7 +4,7 @@ Run after the strict build of both languages (`make browser-test`); `test_built_
 already opens every page of both in Chromium (requests, scripts, math, images, phone width,
 accessibility). Here each page of `_build/html/zh_CN/` is read beside its English page:
 
-- `<html lang="zh-CN">`;
+- `<html lang="zh-CN">`, and the theme's interface in Chinese (搜索, 上一页/下一页);
 - every paragraph, heading, caption, table cell and alt text that has English prose on the
   English page has a Chinese character on the Chinese one (code, math, outputs, numbers and
   proper names are not prose: they stay as they are);
@@ -91,6 +91,8 @@ def test_the_chinese_page_is_translated_with_the_same_numbers(page, report):
     assert chinese.is_file(), f"{chinese} is missing: build the book first (make book-strict)"
     soup, values_zh, zh = read(chinese)
     assert soup.html.get("lang") == "zh-CN"
+    interface = soup.get_text(" ")
+    assert "搜索" in interface and ("上一页" in interface or "下一页" in interface), "the theme's interface in Chinese"
     _, values_en, en = read(english)
     assert len(en) == len(zh), "the two pages do not have the same blocks"
     pairs = list(zip(en, zh, strict=True))
