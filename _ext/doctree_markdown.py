@@ -133,7 +133,9 @@ class MarkdownWriter:
 
     def block_solution_node(self, node):
         """A solution is left out (on Colab it would sit in plain sight): a link to it in the book."""
-        return f"*{escape(node.children[0].astext())}: [{_('in the book')}]({self.page_url}#{node['ids'][0]})*"
+        link = _("{solution}: [in the book]({url})").format(
+            solution=escape(node.children[0].astext()), url=f"{self.page_url}#{node['ids'][0]}")
+        return f"*{link}*"
 
     def block_table(self, node):
         rows = [[self._cell(entry) for entry in row.findall(nodes.entry)] for row in node.findall(nodes.row)]
