@@ -92,7 +92,8 @@ def markdown_cells(app, document, docname):
 
     cells, index = {}, None
     for kind, node, depth in page_blocks(document):
-        index = cell_index(node) if cell_index(node) is not None else index
+        here = cell_index(node)
+        index = here if here is not None else index  # a node without a line: the cell before it
         writer.attachments = cells.get(index, ("", {}))[1]
         if kind == "heading":
             anchor = "" if depth == 1 else "#" + node["ids"][0]
@@ -181,7 +182,7 @@ def point_buttons_at_reader_notebooks(app: Sphinx, pagename, templatename, conte
 
 
 def setup(app: Sphinx):
-    # Its few messages ("in the book" ...) are translated by book_messages.py's catalog.
+    # Its few messages (the solution's link, the line under the title) are in book_messages.py's catalog.
     app.setup_extension("book_messages")
     app.connect("doctree-resolved", write_reader_notebook)
     # After sphinx-book-theme adds its buttons (priority 501).

@@ -13,11 +13,12 @@ import yaml
 import cnn_course
 from cnn_course.grading import wheel
 from cnn_course.notebook import glue
+from tools.book_sources import toc_pages
 from tools.run_alone import INSTALL_LINE
 
 ROOT = Path(__file__).resolve().parent.parent
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-PAGES = [TOC["root"]] + [chapter["file"] for part in TOC["parts"] for chapter in part["chapters"]]
+PAGES = toc_pages()
 NOTEBOOKS = sorted(p for folder in ("chapters", "labs") for p in (ROOT / folder).rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts)
 SETUP_LINE = "cnn_course.setup_notebook()"

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from cnn_course.convolution import corr2d
+from tools.book_sources import glossary_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -108,22 +109,6 @@ def test_dx_is_the_full_convolution_of_dy_with_k():
 # ---------------------------------------------------------------- the glossary's chapters
 
 _FENCED = re.compile(r"```\{(?:exercise|solution)\}.*?```", re.S)
-
-
-def glossary_entries():
-    """``[(names, definition)]`` of the glossary, in its order."""
-    block = (ROOT / "glossary.md").read_text().split("```{glossary}")[1].split("```")[0]
-    entries = []
-    for line in block.splitlines():
-        if not line.strip():
-            continue
-        if not line.startswith(" "):
-            if not entries or entries[-1][1]:
-                entries.append(([], ""))
-            entries[-1][0].append(line.strip())
-        else:
-            entries[-1] = (entries[-1][0], f"{entries[-1][1]} {line.strip()}")
-    return entries
 
 
 def first_chapter_using(names):

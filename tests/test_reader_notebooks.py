@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tools.translations import LANGUAGES
+
 ROOT = Path(__file__).resolve().parents[1]
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 SOURCES = sorted(p.relative_to(ROOT).as_posix() for pattern in ("chapters/*.ipynb", "labs/*/*.ipynb")
                  for p in ROOT.glob(pattern))
 BASEURL = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["baseurl"]
@@ -51,7 +52,7 @@ def tags(cell):
     return cell["metadata"].get("tags", [])
 
 
-TRANSLATIONS = ["zh_CN"]  # notebooks/<language>/: the same pages, from the translated build
+TRANSLATIONS = LANGUAGES  # notebooks/<language>/: the same pages, from the translated build
 
 
 @pytest.mark.parametrize("folder", ["notebooks", *(f"notebooks/{t}" for t in TRANSLATIONS)])
@@ -67,7 +68,7 @@ def test_the_markup_counter_finds_roles_and_directives():
     assert myst_markup(["Plain `code` and $x_{1}$ and [a](b)."]) == (0, 0)
 
 
-@pytest.mark.parametrize("language", ["en", "zh_CN"])
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
 @pytest.mark.parametrize("source", SOURCES)
 def test_no_myst_survives_in_a_reader_notebook(source, language):
     texts = markdown(load(reader_path(source, language)))
@@ -91,7 +92,7 @@ def as_a_reader_sees_it(cell):
     return cell
 
 
-@pytest.mark.parametrize("language", ["en", "zh_CN"])
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
 @pytest.mark.parametrize("source", SOURCES)
 def test_code_cells_are_the_sources_but_the_exercise_answers(source, language):
     """Same code, metadata and order, in both languages, so nbval on the source and the

@@ -27,6 +27,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from tools.book_sources import glossary_entries
+from tools.book_sources import terminology as book_terminology
+from tools.translations import LANGUAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 CATALOGS = sorted((LOCALES / "zh_CN" / "LC_MESSAGES").rglob("*.po"))
@@ -41,22 +45,8 @@ LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 TARGETED = {"doc", "ref", "numref", "cite", "cite:p", "cite:t", "eq", "download"}
 
 
-def glossary_entries():
-    """``{name: entry number}`` for every name (English or Chinese) of every glossary entry."""
-    text = (ROOT / "glossary.md").read_text(encoding="utf-8")
-    body = text[text.index("```{glossary}"):].split("\n", 1)[1]
-    entries, names, number = {}, [], 0
-    for line in body.splitlines():
-        if line and not line.startswith((" ", "`")):
-            names.append(line.strip())
-        elif line.startswith("  ") and names:
-            number += 1
-            entries.update((name, number) for name in names)
-            names = []
-    return entries
-
-
-GLOSSARY = glossary_entries()
+# {name: entry number} for every name, English or Chinese, of every glossary entry
+GLOSSARY = {name: number for number, (names, _) in enumerate(glossary_entries()) for name in names}
 
 
 def role_target(content):
@@ -133,13 +123,8 @@ def lint(path):
 
 def terminology():
     """(names never to use, names allowed only in parentheses), from TERMINOLOGY.md's table."""
-    avoid, parenthetical = set(), set()
-    for line in (LOCALES / "zh_CN" / "TERMINOLOGY.md").read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and cells[0] not in ("English", "---"):
-            parenthetical |= {n.strip() for n in re.split(r"[,，、]", cells[2]) if n.strip()}
-            avoid |= {n.strip() for n in re.split(r"[,，、]", cells[3]) if n.strip()}
-    return avoid, parenthetical
+    rows = book_terminology("zh_CN")
+    return set().union(*(t.avoid for t in rows)), set().union(*(t.parenthetical for t in rows))
 
 
 def wrong_terms(msgstr, avoid, parenthetical):
@@ -220,3 +205,10 @@ def test_the_lint_reports_each_broken_entry_with_its_file_and_line(tmp_path):
         assert expected in problems, problems
     avoid, parenthetical = terminology()
     assert wrong_terms("步长。", avoid, parenthetical) == ["步长"]
+
+
+def test_the_makefile_builds_every_translation_the_tools_know():
+    makefile = (ROOT / "Makefile").read_text()
+    declared = re.search(r"^TRANSLATIONS := (.*)$", makefile, re.M).group(1).split()
+    assert declared == LANGUAGES, "Makefile's TRANSLATIONS and tools/translations.py's LANGUAGES differ"
+    assert [p.name for p in sorted(LOCALES.iterdir()) if p.is_dir()] == LANGUAGES, "a catalog folder per language"

@@ -14,6 +14,7 @@ JupyterLab's notebook view), `open_offline` opens it in Chromium with the networ
 """
 
 import argparse
+import importlib
 import sys
 import warnings
 from functools import cache
@@ -80,33 +81,22 @@ def is_local(url: str) -> bool:
     return urlparse(url).scheme in ("file", "data", "blob", "about")
 
 
+@cache
+def browser_test():
+    """The book's browser test, tests/browser/test_built_book.py: its Chromium, its flags, and
+    its way of opening a page offline, which the reader notebooks share."""
+    for folder in (str(ROOT), str(ROOT / "tests" / "browser")):  # it imports tools.translations
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    return importlib.import_module("test_built_book")
+
+
 def open_offline(context, html: Path, outside_requests: list[str], errors: list[str]):
     """A new tab on `html`, every request that is not local aborted and added to `outside_requests`,
-    console and page errors added to `errors`; returned once MathJax has typeset the page."""
-    tab = context.new_page()
-
-    def route(request_route):
-        url = request_route.request.url
-        if is_local(url):
-            request_route.continue_()
-        else:
-            outside_requests.append(url)
-            request_route.abort()
-
-    def console(message):
-        if message.type == "error":
-            errors.append(f"{message.text} ({message.location.get('url', '')[:100]})")
-
-    tab.route("**/*", route)
-    tab.on("console", console)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.goto(html.as_uri(), wait_until="load")
-    # MathJax 3 typesets after the load event (startup.promise), and its fonts load after that.
-    tab.evaluate("""async () => {
-        if (window.MathJax && window.MathJax.startup) await window.MathJax.startup.promise;
-        await document.fonts.ready;
-    }""")
-    return tab
+    console and page errors added to `errors`; returned once MathJax has typeset the page (the
+    book's browser test opens its pages the same way)."""
+    return browser_test().open_offline(context, html.as_uri(), is_local, outside_requests,
+                                       errors.append, errors.append)
 
 
 # The region to crop, in page coordinates, in the reader notebook (lab template) or the book.
@@ -150,17 +140,16 @@ def main(argv=None) -> int:
 
     # The browser and the book's page as the book's browser test opens them (Debian's Chromium,
     # its flags, the desktop width, the network blocked).
-    sys.path.insert(0, str(ROOT / "tests" / "browser"))
-    from test_built_book import WIDTHS, Visit, launch, open_page, start_playwright
+    book = browser_test()
 
     COMPARE.mkdir(parents=True, exist_ok=True)
     outside_requests, errors = [], []
-    book_visit = Visit(args.page)
-    with start_playwright() as playwright:
-        browser = launch(playwright)
-        context = browser.new_context(**WIDTHS["desktop"])
+    book_visit = book.Visit(args.page)
+    with book.start_playwright() as playwright:
+        browser = book.launch(playwright)
+        context = browser.new_context(**book.WIDTHS["desktop"])
         tabs = {"notebook": open_offline(context, render_reader_notebook(args.page), outside_requests, errors),
-                "book": open_page(context, f"{args.page}.html", book_visit, "desktop")}
+                "book": book.open_page(context, f"{args.page}.html", book_visit, "desktop")}
         for where, tab in tabs.items():
             region = tab.evaluate(REGION_JS, [args.around, where])
             if region is None:

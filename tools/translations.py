@@ -66,13 +66,12 @@ def search_dictionary(language):
     """The book's own words, one per line, for the search's word splitter (jieba): without
     them it cuts 感受野 into 感受 and 野, and a reader searching 感受野 finds nothing. They are
     the names TERMINOLOGY.md gives and the glossary's Chinese names."""
-    words = set()
-    for line in (LOCALES / language / "TERMINOLOGY.md").read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 4:
-            words |= set(re.findall(r"[\u4e00-\u9fff]{2,}", cells[1] + " " + cells[2]))
-    glossary = (ROOT / "glossary.md").read_text(encoding="utf-8")
-    words |= set(re.findall(r"^([\u4e00-\u9fff]{2,})\s*$", glossary, re.M))
+    from tools.book_sources import glossary_entries, terminology
+
+    chinese = re.compile(r"[\u4e00-\u9fff]{2,}")
+    words = {word for term in terminology(language) for word in chinese.findall(term.name)}
+    words |= {word for term in terminology(language) for name in term.parenthetical for word in chinese.findall(name)}
+    words |= {name for names, _ in glossary_entries() for name in names if chinese.fullmatch(name)}
     path = BUILD / f"search-words-{language}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{word} 1000\n" for word in sorted(words)), encoding="utf-8")

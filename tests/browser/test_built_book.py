@@ -39,6 +39,8 @@ import pytest
 import yaml
 from PIL import Image
 
+from tools.translations import LANGUAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -52,7 +54,7 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 pytestmark = pytest.mark.timeout(1200)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-TRANSLATIONS = {"zh_CN"}
+TRANSLATIONS = set(LANGUAGES)  # each built into a folder of its own under _build/html
 # Headless as root in a container; no GPU. Without the background-networking flags Chromium
 # itself calls Google hosts (updates, field trials), which is not the book's doing.
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -140,32 +142,41 @@ def book_file(url: str) -> Path | None:
     return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
 
 
-def open_page(context, page: str, visit: Visit, width: str):
-    """A new tab on `page`, every request outside the book aborted and recorded."""
+def open_offline(context, url: str, allowed, outside_requests: list[str], on_console_error, on_page_error):
+    """A new tab on `url`: every request that `allowed(url)` refuses aborted and added to
+    `outside_requests`, console errors and page errors passed to the two callbacks; returned
+    once MathJax has typeset the page and its fonts have loaded."""
     tab = context.new_page()
 
     def route(request_route):
-        url = request_route.request.url
-        if inside_the_book(url):
+        request = request_route.request.url
+        if allowed(request):
             request_route.continue_()
         else:
-            visit.outside_requests.append(url)
+            outside_requests.append(request)
             request_route.abort()
 
     def console(message):
         if message.type == "error":
-            visit.console_errors.append(f"[{width}] {message.text} ({message.location.get('url')})")
+            on_console_error(f"{message.text} ({message.location.get('url')})")
 
     tab.route("**/*", route)
     tab.on("console", console)
-    tab.on("pageerror", lambda error: visit.page_errors.append(f"[{width}] {error}"))
-    tab.goto((BOOK / page).as_uri(), wait_until="load")
+    tab.on("pageerror", lambda error: on_page_error(str(error)))
+    tab.goto(url, wait_until="load")
     # MathJax typesets after the load event; its fonts load after that.
     tab.evaluate("""async () => {
         if (window.MathJax && window.MathJax.startup) await window.MathJax.startup.promise;
         await document.fonts.ready;
     }""")
     return tab
+
+
+def open_page(context, page: str, visit: Visit, width: str):
+    """A new tab on the book's `page`, every request outside the book aborted and recorded."""
+    return open_offline(context, (BOOK / page).as_uri(), inside_the_book, visit.outside_requests,
+                        lambda error: visit.console_errors.append(f"[{width}] {error}"),
+                        lambda error: visit.page_errors.append(f"[{width}] {error}"))
 
 
 def start_playwright():

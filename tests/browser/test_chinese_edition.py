@@ -22,18 +22,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
+
+from tools.book_sources import toc_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "_build" / "html"
 ZH = BOOK / "zh_CN"
 REPORT = ROOT / "_build" / "chinese-report.json"
-
-
-def toc_pages():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
 
 
 PAGES = toc_pages()

@@ -22,6 +22,8 @@ import pytest
 import yaml
 from babel.messages.pofile import read_po
 
+from tools.translations import LANGUAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "_build" / "html"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -30,7 +32,7 @@ REPOSITORY = urlparse(CONFIG["repository"]["url"]).path.strip("/")  # owner/name
 BRANCH = CONFIG["repository"]["branch"]
 FIX = "run `make generated` and commit notebooks/"
 
-TRANSLATIONS = ["zh_CN"]
+TRANSLATIONS = LANGUAGES
 # (where the build writes a language's reader notebooks, where they are committed)
 FOLDERS = {"en": (BOOK / "notebooks", ROOT / "notebooks"),
            **{t: (BOOK / t / "notebooks", ROOT / "notebooks" / t) for t in TRANSLATIONS}}
