@@ -164,10 +164,16 @@ def open_offline(context, url: str, allowed, outside_requests: list[str], on_con
     tab.on("console", console)
     tab.on("pageerror", lambda error: on_page_error(str(error)))
     tab.goto(url, wait_until="load")
-    # MathJax typesets after the load event; its fonts load after that.
+    # MathJax typesets after the load event; its fonts load after that. The theme sets the
+    # colour mode once the page is parsed, and its buttons fade into the mode's colours
+    # (0.15 s CSS transitions): a contrast check run before they end reads a colour of the
+    # other mode (black on the dark background), on a busy machine only. Wait for them too.
     tab.evaluate("""async () => {
         if (window.MathJax && window.MathJax.startup) await window.MathJax.startup.promise;
         await document.fonts.ready;
+        const ending = document.getAnimations()
+            .filter(animation => animation.effect.getComputedTiming().endTime !== Infinity);
+        await Promise.all(ending.map(animation => animation.finished.catch(() => null)));
     }""")
     return tab
 
