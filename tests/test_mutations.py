@@ -7,8 +7,8 @@ about 75 to 100 s for lab 5, whose mutants train, and 40 to 75 s for lab 6;
 ``benchmarks/mutation_score.md`` has the last measurement). Run with ``-s`` to see each lab's table.
 
 The same file gets the same points on every run: Hypothesis is derandomized (its examples
-depend on the test function, never on the run), no test depends on the clock but lab 3's
-speed test (whose margins are 10 times either way), and what must be caught is pinned with
+depend on the test function, never on the run), no test depends on the clock (lab 3's speed
+test counts the Python steps a function takes, it does not time them), and what must be caught is pinned with
 ``@example`` or plain parametrized cases. The proxy tested here: labs 2 and 4, whose core
 tests are Hypothesis tests, have every file graded twice in one run, as two files, the second
 after every other mutant ran (module-level random generators then give the second copy other

@@ -14,6 +14,9 @@ So, for every catalog:
 - no msgstr uses a name `locales/zh_CN/TERMINOLOGY.md` marks as wrong (不用), and the names it
   allows only in parentheses (括注) appear only there.
 
+And across the catalogs, one English message has one translation: a lab's title reads the same
+in the labs' table and on the lab's page.
+
 A problem is reported as ``file:line: what``. The catalogs' freshness against the English
 source needs a gettext build: `tests/browser/test_generated.py` checks it after the book's.
 """
@@ -162,6 +165,27 @@ def test_the_catalog_uses_the_books_terminology(path):
     wrong = [f"{path.relative_to(ROOT)}:{m.lineno}: {wrong_terms(m.string, avoid, parenthetical)}"
              for m in catalog if m.id and m.string and wrong_terms(m.string, avoid, parenthetical)]
     assert not wrong, "names TERMINOLOGY.md rules out (or allows only in parentheses):\n" + "\n".join(wrong)
+
+
+def differing_translations(catalogs):
+    """``["msgid: file:line 'msgstr', ..."]`` for each English message that two catalogs
+    translate differently: a lab's title in labs/README and on its own page, a heading that
+    every lab shares."""
+    seen = {}  # msgid -> {msgstr: first "file:line" that uses it}
+    for path in catalogs:
+        with path.open("rb") as source:
+            for message in read_po(source):
+                if message.id and message.string:
+                    where = f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{message.lineno}"
+                    seen.setdefault(message.id, {}).setdefault(message.string, where)
+    return [f"{msgid[:60]!r}: " + "; ".join(f"{where} {msgstr[:40]!r}" for msgstr, where in versions.items())
+            for msgid, versions in seen.items() if len(versions) > 1]
+
+
+def test_one_english_message_has_one_translation_across_the_book():
+    differing = differing_translations(CATALOGS)
+    assert not differing, ("the same English translated differently (a reader sees both); "
+                           "choose one:\n" + "\n".join(differing))
 
 
 def test_the_terminology_table_has_both_kinds_of_rule():

@@ -134,3 +134,16 @@ def test_the_chinese_pages_open_the_chinese_reader_notebooks(page):
                 if "colab.research.google.com/github" in a["href"] or "mybinder.org/v2" in a["href"]]
     wrong = [href for href in launches if "/notebooks/zh_CN/" not in href]
     assert not wrong, wrong
+
+
+def test_a_solution_title_reads_in_each_languages_order():
+    """sphinx-exercise writes "Solution to Exercise 1.1"; Chinese puts the exercise first,
+    练习 1.1 的解答, its link kept (book_messages.SolutionTitleInOrder)."""
+    for book, expected in ((BOOK, r"Solution to Exercise \d+\.\d+"), (ZH, r"练习 \d+\.\d+ 的解答")):
+        soup = BeautifulSoup((book / "chapters" / "01_pixels.html").read_text(encoding="utf-8"), "html.parser")
+        titles = soup.select(".solution .admonition-title")
+        assert titles, f"{book.relative_to(ROOT)}: no solution on chapter 1's page"
+        for title in titles:
+            text = " ".join(title.get_text(" ").split())
+            assert re.fullmatch(expected, text), text
+            assert title.select_one("a[href^='#']"), f"{text}: the exercise is no longer a link"
