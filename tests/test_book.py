@@ -172,6 +172,17 @@ def test_glued_values_read_as_prose(path):
     assert not quoted, f"{{glue:}} shows a string with its quotes; use {{glue:text}}: {quoted}"
 
 
+def test_the_readmes_quote_chapter_6s_accuracy_as_it_measured():
+    """The READMEs are read on GitHub, not built, so they cannot glue: their "about 99%" is
+    checked against the test accuracy chapter 6 glues, rounded the same way."""
+    notebook = json.loads((ROOT / "chapters" / "06_mnist_convnet.ipynb").read_text())
+    rounded = f"{float(glued_values(notebook)['test_acc']):.0%}"
+    english = " ".join((ROOT / "README.md").read_text().split())
+    chinese = "".join((ROOT / "README.zh-CN.md").read_text().split())
+    assert f"MNIST to about {rounded} test" in english, f"README.md should say about {rounded}"
+    assert f"测试精度约{rounded}" in chinese, f"README.zh-CN.md should say 测试精度约 {rounded}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_glued_values_hold_no_english_words(path):
     """The Chinese edition shows the same glued values: "2, 5, 6", not "2, 5 and 6"."""
