@@ -6,7 +6,8 @@ warning, and builds a page from a msgstr whose markup a translator broke (a role
 backticks became full-width, a glued value's key changed) with raw text or an empty number.
 So, for every catalog:
 
-- ``msgfmt --check`` accepts it, and counts no fuzzy and no untranslated message;
+- ``msgfmt --check`` accepts it, and counts no fuzzy and no untranslated message (the
+  interface's catalogs, `_ext/locales/`, too);
 - every piece of markup of a msgid is in its msgstr, intact: glue roles exactly, the
   targets of `{doc}`, `{ref}`, `{numref}`, `{cite}` roles, the glossary entry of each `{term}`
   (by any of its names), code spans, math, link and image targets; no role is left without
@@ -38,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 CATALOGS = sorted((LOCALES / "zh_CN" / "LC_MESSAGES").rglob("*.po"))
 NAMES = [p.relative_to(LOCALES).as_posix() for p in CATALOGS]
+# The interface's catalogs (_ext/book_messages.py): the book's own messages, the themes' and Sphinx's.
+INTERFACE_CATALOGS = sorted((ROOT / "_ext" / "locales").rglob("*.po"))
 
 # A message read left to right: roles, code spans and math are tokens (a role's backticks are
 # not a code span; braces inside math are not roles); the rest is prose.
@@ -139,7 +142,8 @@ def test_there_is_a_catalog_per_page():
     assert len(CATALOGS) >= 17, NAMES
 
 
-@pytest.mark.parametrize("path", CATALOGS, ids=NAMES)
+@pytest.mark.parametrize("path", CATALOGS + INTERFACE_CATALOGS,
+                         ids=NAMES + [p.relative_to(ROOT).as_posix() for p in INTERFACE_CATALOGS])
 def test_msgfmt_accepts_the_catalog_and_finds_it_complete(path):
     if not shutil.which("msgfmt"):
         pytest.skip("msgfmt (GNU gettext) is not installed; the lint below counts the messages too")

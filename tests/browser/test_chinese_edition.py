@@ -10,7 +10,12 @@ accessibility). Here each page of `_build/html/zh_CN/` is read beside its Englis
   proper names are not prose: they stay as they are);
 - every glued value (MyST-NB's `pasted-text`) shows, and the same values, on both pages;
 - the language switch leads to the other language's same page, and back;
-- the search index knows Chinese words (Sphinx splits Chinese with jieba when installed).
+- the search index knows Chinese words (Sphinx splits Chinese with jieba when installed);
+- the interface, as Chromium shows it once the scripts ran, speaks Chinese: buttons, tooltips,
+  the search field, the labels a screen reader reads (``title``, ``aria-label``), which the
+  themes and sphinx-togglebutton write in English unless a catalog translates them
+  (`_ext/book_messages.py`);
+- a solution's title reads 练习 1.1 的解答.
 
 The last run's findings go to `_build/chinese-report.json`: pages, blocks compared, glued
 values compared.
@@ -24,6 +29,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.browser.test_built_book import WIDTHS, Visit, launch, open_page, start_playwright
 from tools.book_sources import toc_pages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,3 +153,45 @@ def test_a_solution_title_reads_in_each_languages_order():
             text = " ".join(title.get_text(" ").split())
             assert re.fullmatch(expected, text), text
             assert title.select_one("a[href^='#']"), f"{text}: the exercise is no longer a link"
+
+
+# The interface words a reader or a screen reader meets: every tooltip, label and placeholder,
+# and the text of every button. The pages: one of each kind of interface (a chapter with
+# solutions and hidden cells, one with figures, a lab, the glossary).
+INTERFACE_PAGES = ["intro", "chapters/01_pixels", "chapters/06_mnist_convnet", "labs/lab1_pixels/lab1_pixels",
+                   "glossary"]
+INTERFACE_JS = """() => {
+  const words = [];
+  const attributes = ['title', 'aria-label', 'placeholder', 'data-bs-original-title', 'data-toggle-hint'];
+  for (const element of document.querySelectorAll('*')) {
+    const lang = element.closest('[lang]');
+    if (lang && !lang.lang.startsWith('zh')) continue;  // the language switch speaks English
+    if (element.closest('.bibtex-citation')) continue;  // a citation's tooltip is the work, as published
+    for (const name of attributes) {
+      const value = element.getAttribute(name);
+      if (value) words.push(`${element.tagName.toLowerCase()}[${name}]: ${value}`);
+    }
+    if (element.matches('button, summary, [role=button], .dropdown-item, .btn__text-container'))
+      words.push(`${element.tagName.toLowerCase()}: ${element.innerText.trim()}`);
+  }
+  return words;
+}"""
+# Names that stay as they are in a Chinese interface.
+INTERFACE_NAMES = {"binder", "colab", "pdf", "ipynb", "ctrl", "english"}
+
+
+def test_the_interface_of_the_chinese_pages_speaks_chinese():
+    english = []
+    with start_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(**WIDTHS["desktop"])
+        for page in INTERFACE_PAGES:
+            tab = open_page(context, f"zh_CN/{page}.html", Visit(page), "desktop")
+            for word in tab.evaluate(INTERFACE_JS):
+                _, text = word.split(": ", 1)
+                if CJK.search(text) is None and [w for w in english_words(text) if w.lower() not in INTERFACE_NAMES]:
+                    english.append(f"{page}: {' '.join(word.split())[:100]}")
+            tab.close()
+        browser.close()
+    assert not english, "English in the Chinese interface (_ext/locales/zh_CN/LC_MESSAGES/ translates it):\n" + \
+        "\n".join(sorted(set(english)))
